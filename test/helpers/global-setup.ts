@@ -1,0 +1,25 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { TEST_PG_URL, TEST_REDIS_URL } from './env.js';
+
+/** The suite needs a real Redis and a real PostgreSQL: fail at once with a clear message when either is missing. */
+export default async function setup(): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    throw new Error(`tests need Redis at ${TEST_REDIS_URL} (run the README's test command, which starts it)`, { cause: err });
+  } finally {
+    redis.disconnect();
+  }
+  const client = new pg.Client({ connectionString: TEST_PG_URL });
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (err) {
+    throw new Error(`tests need PostgreSQL at ${TEST_PG_URL} (run the README's test command, which starts it)`, { cause: err });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
