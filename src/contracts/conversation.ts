@@ -22,8 +22,12 @@ export interface InboundMessage {
   input: UserInput;
 }
 
+/** A piece of text to translate: a locale key plus parameters, which may themselves be texts (lists join with new lines). */
+export interface TextRef { key: string; params?: TextParams }
+export type TextParam = string | number | TextRef | TextRef[];
+export type TextParams = Record<string, TextParam>;
 /** Text is always a locale key plus parameters; channels render it. */
-export interface TextReply { type: 'text'; key: string; params?: Record<string, string | number> }
+export interface TextReply { type: 'text'; key: string; params?: TextParams }
 /** The trip's QR code: sent as an image (OA: through the customer-service API from a worker). */
 export interface QrReply { type: 'qr'; tripId: string; tripCode: string }
 export type Reply = TextReply | QrReply;
