@@ -108,8 +108,12 @@ class Turn {
     const params: TextParams = {};
     for (const [name, value] of Object.entries(this.state.vars)) {
       if (typeof value === 'string' || typeof value === 'number') params[name] = value;
+      else if (isTextRef(value)) params[name] = value;
       else if (value && typeof value === 'object' && !Array.isArray(value)) {
-        for (const [sub, leaf] of Object.entries(value)) if (typeof leaf === 'string' || typeof leaf === 'number') params[`${name}_${sub}`] = leaf;
+        for (const [sub, leaf] of Object.entries(value)) {
+          if (typeof leaf === 'string' || typeof leaf === 'number') params[`${name}_${sub}`] = leaf;
+          else if (isTextRef(leaf)) params[`${name}_${sub}`] = leaf;
+        }
       }
     }
     return params;
@@ -432,6 +436,11 @@ class Turn {
     for (const item of items) params[`f_${item.field}`] = item.value;
     return params;
   }
+}
+
+/** Vars may hold a locale reference (`{ key: 'staff.roles.station' }`) where the text depends on the reader's language. */
+function isTextRef(value: Json | undefined): value is { key: string } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value['key'] === 'string' && Object.keys(value).length === 1;
 }
 
 interface SummaryLine { edit: string; clears: string[]; field: string; value: string | TextRef; line: TextRef }

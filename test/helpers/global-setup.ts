@@ -13,12 +13,31 @@ export default async function setup(): Promise<void> {
   } finally {
     redis.disconnect();
   }
+  await ensureDatabase(TEST_PG_URL);
   const client = new pg.Client({ connectionString: TEST_PG_URL });
   try {
     await client.connect();
     await client.query('select 1');
   } catch (err) {
     throw new Error(`tests need PostgreSQL at ${TEST_PG_URL} (run the README's test command, which starts it)`, { cause: err });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Creates the test database when the server has none of that name (a fresh private cluster). */
+async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = target.pathname.replace(/^\//, '');
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  try {
+    await client.connect();
+    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (found.rowCount === 0) await client.query(`create database "${name.replace(/"/g, '')}"`);
+  } catch (err) {
+    throw new Error(`tests need PostgreSQL at ${admin.host} (run the README's test command, which starts it)`, { cause: err });
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -24,3 +24,13 @@ export function signatureMatches(expected: unknown, actual: string): boolean {
   if (a.length !== b.length || a.length === 0) return false;
   return timingSafeEqual(a, b);
 }
+
+/**
+ * Checks the 3-field `signature` of a request query (GET URL check and every POST). Missing, repeated or
+ * non-string parameters simply fail.
+ */
+export function verifyQuerySignature(token: string, query: Readonly<Record<string, unknown>>): boolean {
+  const { timestamp, nonce, signature } = query;
+  if (typeof timestamp !== 'string' || typeof nonce !== 'string') return false;
+  return signatureMatches(signature, wechatSignature(token, timestamp, nonce));
+}

@@ -1,0 +1,42 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Services } from './services.js';
+import { AppError } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { wechatRoutes } from './routes/webhooks/wechat.js';
+import { apiRoutes } from './routes/api/api.js';
+
+/** Builds the HTTP app over already-opened services; never listens (server entry does). */
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.log as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    disableRequestLogging: true,
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    if (error instanceof AppError && error.statusCode < 500) {
+      request.log.info({ code: error.code, status: error.statusCode }, 'request refused');
+      return reply.status(error.statusCode).send({ code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      return reply.status(400).send({ code: 'INPUT_INVALID', message: fastifyError.message, details: { issues: fastifyError.validation.map((v) => ({ path: v.instancePath, message: v.message })) } });
+    }
+    if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      request.log.info({ code: fastifyError.code, status: fastifyError.statusCode }, 'request refused');
+      return reply.status(fastifyError.statusCode).send({ code: fastifyError.code ?? 'BAD_REQUEST', message: fastifyError.message });
+    }
+    const status = error instanceof AppError ? error.statusCode : 500;
+    request.log.error({ err: error }, 'request failed');
+    return reply.status(status).send({ code: error instanceof AppError ? error.code : 'INTERNAL', message: 'Internal Server Error', reqId: request.id });
+  });
+
+  await app.register(healthRoutes, { services });
+  if (services.wechat) {
+    const wechat = services.wechat;
+    await app.register(async (scope) => wechatRoutes(scope, { token: wechat.token, crypto: wechat.crypto, conversation: services.conversation, translator: services.translator, outbound: services.queues.outbound }));
+  }
+  await app.register(apiRoutes, { services });
+  return app;
+}

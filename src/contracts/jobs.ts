@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+/**
+ * The contract between the web side and the workers: queue names and job payloads. Job data sits in Redis in
+ * clear text, so it carries ids only — never names, identity numbers or phone numbers (STYLE §1 BullMQ).
+ */
+export const QUEUES = { outbound: 'outbound', validate: 'validate', report: 'report', retention: 'retention' } as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/** Send a trip's QR code image to the OA user who registered it (customer-service API). */
+export const SendTripQrJob = z.strictObject({ kind: z.literal('wechat-trip-qr'), tripId: z.string().uuid(), openid: z.string().min(1), reqId: z.string().optional() });
+/** Send an SMS that is already recorded in the outbound table (by id: its phone and text stay in the database). */
+export const SendSmsJob = z.strictObject({ kind: z.literal('sms'), messageId: z.string().uuid(), reqId: z.string().optional() });
+/** Send a text through the OA customer-service API (alerts to drivers and officials). */
+export const SendWechatTextJob = z.strictObject({ kind: z.literal('wechat-text'), openid: z.string().min(1), key: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])), locale: z.enum(['zh-CN', 'en']) });
+export const OutboundJob = z.discriminatedUnion('kind', [SendTripQrJob, SendSmsJob, SendWechatTextJob]);
+export type OutboundJob = z.infer<typeof OutboundJob>;
+
+/** BullMQ job ids must not contain ':' and must not be all digits. */
+export function jobId(...parts: string[]): string {
+  return parts.join('-').replace(/:/g, '_');
+}

@@ -1,0 +1,96 @@
+import type { Redis, Result } from 'ioredis';
+import { openJson, sealJson } from '../security/cipher.js';
+import { ConversationStateSchema, type ConversationState } from '../engine/state.js';
+
+/**
+ * Conversation sessions in Redis, sealed with AES-GCM (they hold answers in progress), with optimistic
+ * concurrency: a save succeeds only if nobody saved since our load. The same script stores the turn's
+ * reply under the delivery's dedupe key, so a retried delivery finds it.
+ *
+ * One turn = two round trips: [claim delivery + load session] and [save session + reply].
+ */
+const SAVE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+local version = 0
+if current then version = tonumber(string.match(current, '^(%d+)|')) or 0 end
+if version ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], (version + 1) .. '|' .. ARGV[2], 'EX', tonumber(ARGV[3]))
+if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'EX', tonumber(ARGV[5])) end
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    boardrollSaveSession(sessionKey: string, replyKey: string, expectedVersion: number, blob: string, ttlSeconds: number, reply: string, replyTtlSeconds: number): Result<number, Context>;
+  }
+}
+
+export type Claim = { kind: 'claimed' } | { kind: 'done'; reply: string } | { kind: 'pending' };
+export interface LoadedSession { state: ConversationState | null; version: number }
+
+const PENDING = 'pending';
+/** A claim dies quickly if its process does, so WeChat's next retry is served. */
+const PENDING_TTL_SECONDS = 15;
+const REPLY_TTL_SECONDS = 600;
+/** Sessions stay readable this long, so an expired conversation can still be offered for resumption. */
+const SESSION_KEEP_SECONDS = 24 * 3600;
+
+export interface SessionStore {
+  claimAndLoad(dedupeKey: string, sessionId: string): Promise<{ claim: Claim; session: LoadedSession }>;
+  load(sessionId: string): Promise<LoadedSession>;
+  save(sessionId: string, expectedVersion: number, state: ConversationState, dedupeKey: string | null, reply: string): Promise<boolean>;
+  replyOf(dedupeKey: string): Promise<Claim>;
+  release(dedupeKey: string): Promise<void>;
+}
+
+export function createSessionStore(redis: Redis, options: { prefix: string; sessionKey: Buffer }): SessionStore {
+  if (!redis.boardrollSaveSession) redis.defineCommand('boardrollSaveSession', { numberOfKeys: 2, lua: SAVE_SCRIPT });
+  const sessionKeyOf = (id: string) => `${options.prefix}:s:${id}`;
+  const dedupeKeyOf = (key: string) => `${options.prefix}:d:${key}`;
+
+  function decode(raw: string | null, sessionId: string): LoadedSession {
+    if (raw === null) return { state: null, version: 0 };
+    const bar = raw.indexOf('|');
+    const version = Number(raw.slice(0, bar));
+    try {
+      const parsed = ConversationStateSchema.safeParse(openJson(options.sessionKey, raw.slice(bar + 1), sessionId));
+      return { state: parsed.success ? parsed.data : null, version };
+    } catch {
+      // A blob sealed under another key (master key rotated) or damaged: start afresh rather than fail the user.
+      return { state: null, version };
+    }
+  }
+
+  function claimOf(raw: string | null, claimed: boolean): Claim {
+    if (claimed) return { kind: 'claimed' };
+    if (raw === null || raw === PENDING) return { kind: 'pending' };
+    return { kind: 'done', reply: raw };
+  }
+
+  return {
+    async claimAndLoad(dedupeKey, sessionId) {
+      const results = await redis.multi()
+        .set(dedupeKeyOf(dedupeKey), PENDING, 'EX', PENDING_TTL_SECONDS, 'NX')
+        .get(dedupeKeyOf(dedupeKey))
+        .get(sessionKeyOf(sessionId))
+        .exec();
+      if (!results) throw new Error('redis transaction aborted');
+      const [claimed, existing, session] = results.map(([err, value]) => { if (err) throw err; return value; });
+      return { claim: claimOf(existing as string | null, claimed === 'OK'), session: decode(session as string | null, sessionId) };
+    },
+    async load(sessionId) {
+      return decode(await redis.get(sessionKeyOf(sessionId)), sessionId);
+    },
+    async save(sessionId, expectedVersion, state, dedupeKey, reply) {
+      const blob = sealJson(options.sessionKey, state, sessionId);
+      const ok = await redis.boardrollSaveSession(sessionKeyOf(sessionId), dedupeKey ? dedupeKeyOf(dedupeKey) : '', expectedVersion, blob, SESSION_KEEP_SECONDS, reply, REPLY_TTL_SECONDS);
+      return ok === 1;
+    },
+    async replyOf(dedupeKey) {
+      return claimOf(await redis.get(dedupeKeyOf(dedupeKey)), false);
+    },
+    async release(dedupeKey) {
+      await redis.del(dedupeKeyOf(dedupeKey));
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { QUEUES } from './contracts/jobs.js';
+import { createActions, type ActionDeps } from './conversation/actions.js';
+import { PARSERS } from './conversation/parsers.js';
+import { createConversationService, type ConversationService } from './conversation/service.js';
+import { createSessionStore } from './conversation/session-store.js';
+import { buildRegistry, type FlowRegistry } from './engine/registry.js';
+import { createTranslator, loadCatalogs, type Translator } from './i18n/i18n.js';
+import { loggerOptions } from './logger.js';
+import { ALL_FLOWS } from '../flows/all-flows.js';
+import { createWechatCrypto, type WechatCrypto } from './channels/wechat/wechat-crypto.js';
+import { createOaApiClient, type OaApiClient } from './channels/wechat/api-client.js';
+import { deriveKeys, userKey, type DerivedKeys } from './security/keys.js';
+import { migrateDatabase, openDatabase, type Database } from './store/db.js';
+import { createVault, type Vault } from './store/vault.js';
+import { createTripRepository } from './store/trips.js';
+import { createPassengerRepository } from './store/passengers.js';
+import { createStaffRepository } from './store/staff.js';
+import { createApiKeyRepository } from './store/api-keys.js';
+import { createAuditRepository } from './store/audit.js';
+
+export const LOCALES_DIR = fileURLToPath(new URL('../locales/', import.meta.url));
+
+/** Everything the web side, the workers and the CLI share; opened once per process, closed once. */
+export interface Services {
+  config: Config;
+  logger: Logger | undefined;
+  log: Logger;
+  database: Database;
+  redis: Redis;
+  keys: DerivedKeys;
+  vault: Vault;
+  repos: {
+    trips: ReturnType<typeof createTripRepository>;
+    passengers: ReturnType<typeof createPassengerRepository>;
+    staff: ReturnType<typeof createStaffRepository>;
+    apiKeys: ReturnType<typeof createApiKeyRepository>;
+    audit: ReturnType<typeof createAuditRepository>;
+  };
+  translator: Translator;
+  registry: FlowRegistry;
+  conversation: ConversationService;
+  queues: { outbound: Queue };
+  wechat: { token: string; crypto: WechatCrypto | null; api: OaApiClient | null } | null;
+  userKeyOf(channel: string, userId: string): string;
+  close(): Promise<void>;
+}
+
+export interface OpenServicesOptions {
+  /** A logger to share (tests pass a silent one or a capturing one). */
+  logger?: Logger;
+  /** Extra action dependencies wired by later layers (SMS invitations, pre-registrations). */
+  actionDeps?: Partial<ActionDeps>;
+}
+
+/** A Redis connection for BullMQ: workers need `maxRetriesPerRequest: null`. */
+export function bullConnection(config: Config): Redis {
+  return new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+}
+
+export function bullPrefix(config: Config): string {
+  return `${config.redisPrefix}-bull`;
+}
+
+export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
+  if (!config.masterKey) throw new Error('BOARDROLL_MASTER_KEY is required');
+  const log = options.logger ?? pino(loggerOptions(config));
+  const keys = deriveKeys(config.masterKey);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onPoolError: (err) => log.warn({ err }, 'database pool error') });
+  await migrateDatabase(database);
+  const vault = createVault(database.db, keys);
+  await vault.checkKey();
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
+
+  const repos = {
+    trips: createTripRepository({ db: database.db, vault, retentionDays: config.retentionDays }),
+    passengers: createPassengerRepository({ db: database.db, vault, keys, retentionDays: config.retentionDays }),
+    staff: createStaffRepository({ db: database.db, keys }),
+    apiKeys: createApiKeyRepository({ db: database.db, keys }),
+    audit: createAuditRepository({ db: database.db }),
+  };
+  const translator = createTranslator(loadCatalogs(LOCALES_DIR));
+  const localeKeys = new Set(translator.keys('zh-CN').filter((k) => translator.has('en', k)));
+  const actions = createActions({ trips: repos.trips, passengers: repos.passengers, staff: repos.staff, retentionDays: config.retentionDays, ...options.actionDeps });
+  const registry = buildRegistry(ALL_FLOWS, { parsers: PARSERS, actions: new Set(Object.keys(actions)), hasKey: (k) => localeKeys.has(k) });
+  const userKeyOf = (channel: string, userId: string) => userKey(keys, channel, userId);
+  const sessions = createSessionStore(redis, { prefix: config.redisPrefix, sessionKey: keys.session });
+  const conversation = createConversationService({
+    sessions, registry, parsers: PARSERS, actions, userKeyOf, defaultLocale: config.defaultLocale, sessionTtlSeconds: config.sessionTtlSeconds,
+  });
+  const outboundConnection = bullConnection(config);
+  const outbound = new Queue(QUEUES.outbound, { connection: outboundConnection, prefix: bullPrefix(config) });
+  outbound.on('error', (err) => log.warn({ err: err.message }, 'outbound queue error'));
+
+  const { token, aesKey, appId, appSecret } = config.wechat;
+  const wechat = token
+    ? {
+        token,
+        crypto: aesKey && appId ? createWechatCrypto(aesKey, appId) : null,
+        api: appId && appSecret ? createOaApiClient({ appId, appSecret, apiBase: config.wechat.apiBase, redis, keyPrefix: config.redisPrefix }) : null,
+      }
+    : null;
+
+  return {
+    config, logger: options.logger, log, database, redis, keys, vault, repos, translator, registry, conversation,
+    queues: { outbound }, wechat, userKeyOf,
+    async close() {
+      await outbound.close();
+      outboundConnection.disconnect();
+      redis.disconnect();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { Worker } from 'bullmq';
+import { QUEUES } from '../src/contracts/jobs.js';
+import { bullConnection, bullPrefix, type Services } from '../src/services.js';
+import { createOutboundProcessor } from './processors/outbound.js';
+
+/** Starts one BullMQ worker per queue; `close()` waits for running jobs (graceful shutdown). */
+export async function startWorkers(services: Services): Promise<{ close(): Promise<void> }> {
+  const { config, log } = services;
+  const connections = [bullConnection(config)];
+  const outbound = new Worker(QUEUES.outbound, createOutboundProcessor(services), { connection: connections[0]!, prefix: bullPrefix(config), concurrency: 8 });
+  const workers = [outbound];
+  for (const worker of workers) {
+    worker.on('failed', (job, err) => log.warn({ queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+    worker.on('error', (err) => log.warn({ queue: worker.name, err: err.message }, 'worker error'));
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  return {
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      for (const c of connections) c.disconnect();
+    },
+  };
+}
