@@ -17,6 +17,8 @@ export function loggerOptions(config: Pick<Config, 'logLevel' | 'logPretty'>): L
   return {
     level: config.logLevel,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Query strings carry signatures, openids and trace parameters: log the path only.
+    serializers: { req: (req: { method?: string; url?: string; id?: string }) => ({ method: req.method, path: req.url?.split('?')[0], id: req.id }) },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } } : {}),
   };
 }

@@ -55,6 +55,8 @@ export interface OpenServicesOptions {
   logger?: Logger;
   /** Extra action dependencies wired by later layers (SMS invitations, pre-registrations). */
   actionDeps?: Partial<ActionDeps>;
+  /** An already-open database (tests share one PGlite); the caller closes it. */
+  database?: Database;
 }
 
 /** A Redis connection for BullMQ: workers need `maxRetriesPerRequest: null`. */
@@ -70,7 +72,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   if (!config.masterKey) throw new Error('BOARDROLL_MASTER_KEY is required');
   const log = options.logger ?? pino(loggerOptions(config));
   const keys = deriveKeys(config.masterKey);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onPoolError: (err) => log.warn({ err }, 'database pool error') });
+  const database = options.database ?? await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onPoolError: (err) => log.warn({ err }, 'database pool error') });
   await migrateDatabase(database);
   const vault = createVault(database.db, keys);
   await vault.checkKey();
@@ -113,7 +115,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
       await outbound.close();
       outboundConnection.disconnect();
       redis.disconnect();
-      await database.close();
+      if (!options.database) await database.close();
     },
   };
 }
