@@ -1,5 +1,4 @@
-import Dysmsapi from '@alicloud/dysmsapi20170525';
-import { $OpenApiUtil, AlibabaCloudError, ThrottlingError } from '@alicloud/openapi-core';
+import { createRequire } from 'node:module';
 import type { Config, SmsKind } from '../../config.js';
 import { AppError } from '../../errors.js';
 import { isCnMobile, normalizeCnMobile } from './sms-phone.js';
@@ -9,8 +8,9 @@ import { fitParams, type SmsParamInput } from './sms-templates.js';
  * Sends one templated SMS through the real Alibaba Cloud SDK (dysmsapi 2017-05-25, ACS3-HMAC-SHA256).
  *
  * Facts this relies on (../shared/reference/aliyun-sms.md):
- * - The package is CJS with `exports.default = Client`: under NodeNext the default import is the module object, so the
- *   class is `Dysmsapi.default`.
+ * - The package is CJS with `exports.default = Client`. Node's ESM default import gives the module object (class at
+ *   `.default`) while vitest's interop gives the class itself, so the SDK is loaded with `createRequire`, which yields
+ *   `module.exports` everywhere; the class is `.default`.
  * - `endpoint` is `host[:port]` and `protocol` `http`/`https`, both from config, so tests point it at a 127.0.0.1 stub.
  * - Both `readTimeout` and `connectTimeout` must be set: the "connect" timeout is a socket idle timer, so the effective
  *   wait is about min(read, connect); each defaults to 3000 ms.
@@ -31,6 +31,10 @@ import { fitParams, type SmsParamInput } from './sms-templates.js';
  *   and `InvalidAccessKeyId.*`: a wrong secret will not become right by retrying; it needs a human to fix the config,
  *   so the job should fail at once (UnrecoverableError) and alert instead of burning retries.
  */
+
+const require = createRequire(import.meta.url);
+const Dysmsapi = require('@alicloud/dysmsapi20170525') as typeof import('@alicloud/dysmsapi20170525');
+const { $OpenApiUtil } = require('@alicloud/openapi-core') as typeof import('@alicloud/openapi-core');
 
 export type SmsFailureKind = 'flow_control' | 'invalid_number' | 'retryable' | 'permanent';
 export type SmsSendResult =
@@ -124,29 +128,31 @@ function errorField(err: unknown, field: string): unknown {
 
 /** Maps anything the SDK throws to a result; never copies the SDK's own message (it holds the URL). */
 function classifyThrown(err: unknown): SmsSendResult {
-  if (err instanceof AlibabaCloudError) {
-    const code = typeof err.code === 'string' && err.code !== '' ? err.code : 'UNKNOWN';
-    const status = err.statusCode ?? 0;
-    const data = errorField(err, 'data');
-    const upstream = typeof errorField(data, 'Message') === 'string' ? String(errorField(data, 'Message')) : '';
-    const message = sanitizeUpstreamMessage(`HTTP ${status}${upstream ? `: ${upstream}` : ''}`);
-    if (err instanceof ThrottlingError) {
-      const retryAfter = typeof err.retryAfter === 'number' && err.retryAfter > 0 ? err.retryAfter : undefined;
-      return { ok: false, kind: 'retryable', code, message, maybeSent: false, ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) };
-    }
-    if (status >= 500) return { ok: false, kind: 'retryable', code, message, maybeSent: status !== 503 };
-    if (status === 429) return { ok: false, kind: 'retryable', code, message, maybeSent: false };
-    return { ok: false, kind: 'permanent', code, message };
-  }
   const name = errorField(err, 'name');
+  const code = errorField(err, 'code');
+  const status = errorField(err, 'statusCode');
+  // The SDK's AlibabaCloudError family (ClientError, ThrottlingError, ServerError): an HTTP status and a service code.
+  // Matched by shape, not instanceof, so a second copy of @alicloud/openapi-core cannot break it.
+  if (typeof status === 'number' && typeof code === 'string') {
+    const data = errorField(err, 'data');
+    const upstream = errorField(data, 'Message');
+    const message = sanitizeUpstreamMessage(`HTTP ${status}${typeof upstream === 'string' && upstream !== '' ? `: ${upstream}` : ''}`);
+    const serviceCode = code === '' ? 'UNKNOWN' : code;
+    if (name === 'ThrottlingError' || /throttling/i.test(serviceCode)) {
+      const retryAfter = errorField(err, 'retryAfter');
+      return { ok: false, kind: 'retryable', code: serviceCode, message, maybeSent: false, ...(typeof retryAfter === 'number' && retryAfter > 0 ? { retryAfterMs: retryAfter } : {}) };
+    }
+    if (status >= 500) return { ok: false, kind: 'retryable', code: serviceCode, message, maybeSent: status !== 503 };
+    if (status === 429) return { ok: false, kind: 'retryable', code: serviceCode, message, maybeSent: false };
+    return { ok: false, kind: 'permanent', code: serviceCode, message };
+  }
   const rawMessage = errorField(err, 'message');
   if (name === 'RequestTimeoutError' || (typeof rawMessage === 'string' && /^(Read|Connect)Timeout\(/.test(rawMessage))) {
     const which = typeof rawMessage === 'string' ? /^(\w+Timeout\(\d+\))/.exec(rawMessage)?.[1] : undefined;
     return { ok: false, kind: 'retryable', code: 'REQUEST_TIMEOUT', message: `no reply in time (${which ?? 'timeout'})`, maybeSent: true };
   }
-  const sysCode = errorField(err, 'code');
-  if (typeof sysCode === 'string' && /^E[A-Z_]+$/.test(sysCode)) {
-    return { ok: false, kind: 'retryable', code: sysCode, message: `network error ${sysCode}`, maybeSent: !NOT_SENT_NETWORK_CODES.has(sysCode) };
+  if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) {
+    return { ok: false, kind: 'retryable', code, message: `network error ${code}`, maybeSent: !NOT_SENT_NETWORK_CODES.has(code) };
   }
   if (err instanceof SyntaxError) {
     return { ok: false, kind: 'retryable', code: 'BAD_REPLY', message: 'the reply was not JSON', maybeSent: true };
