@@ -2,6 +2,7 @@ import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -14,6 +15,18 @@ import * as schema from './schema.js';
 export type Schema = typeof schema;
 /** The one drizzle type every repository takes; both drivers (and their transactions) satisfy it. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+/**
+ * Runs raw SQL and returns its rows on either driver (`db.execute` on the shared `Db` type is typed `unknown`,
+ * because each driver has its own result shape; both carry `rows`).
+ */
+export async function executeRows<T extends Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+  const result: unknown = await db.execute(query);
+  if (typeof result !== 'object' || result === null || !('rows' in result) || !Array.isArray(result.rows)) {
+    throw new TypeError('database driver returned a result without rows');
+  }
+  return result.rows as T[];
+}
 
 export interface Database {
   readonly db: Db;

@@ -3,7 +3,7 @@
  * contract"). Rules and their sources: /work/shared/reference/identity.md §1-§2.
  */
 import { isRealDate, pad2, shanghaiIsoDate } from './calendar.js';
-import { compact } from './normalize.js';
+import { compact, normalizeText } from './normalize.js';
 import type { ReasonOf, ValidationParser } from './reasons.js';
 import { accept, reject, type Rejection, type Validated } from './result.js';
 
@@ -34,9 +34,9 @@ export function idNumberParser(type: IdType): IdNumberParser {
   return `idNumber.${idTypeKey(type)}`;
 }
 
-/** The document-type menu answer: `1`..`7` (full-width digits and spaces tolerated). */
+/** The document-type menu answer: `1`..`7` (full-width digits and surrounding spaces tolerated). Reason: `choice` {max}. */
 export function parseIdType(raw: string): Validated<IdType> {
-  const text = compact(raw);
+  const text = normalizeText(raw);
   if (!/^[1-7]$/.test(text)) return reject('choice' satisfies ReasonOf<'idType'>, { max: ID_TYPES.length });
   return accept(Number(text) as IdType);
 }

@@ -15,7 +15,7 @@ export const ADDRESS_MAX = 100;
  */
 export function parsePassengerCount(raw: string): Validated<number> {
   const fail = (reason: ReasonOf<'passengerCount'>, params?: Record<string, number>): Rejection => reject(reason, params);
-  const text = compact(raw);
+  const text = normalizeText(raw);
   if (!/^\d+$/.test(text)) return fail('format');
   const count = Number(text);
   if (count < PASSENGER_COUNT_MIN || count > PASSENGER_COUNT_MAX) {
@@ -56,7 +56,7 @@ export function parseAddress(raw: string): Validated<string> {
   return accept(text);
 }
 
-/** The 6-digit trip code passengers send or staff quote (`482913`, also `482 913`). Reason: `format`. */
+/** The 6-digit trip code passengers send or staff quote (`482913`, also `482 913`, `482-913`). Reason: `format`. */
 export function parseTripCode(raw: string): Validated<string> {
   const text = compact(raw);
   if (!/^\d{6}$/.test(text)) return reject('format' satisfies ReasonOf<'tripCode'>);
@@ -68,7 +68,7 @@ export function parseTripCode(raw: string): Validated<string> {
  * engine handles before asking this parser, so here it is out of range. Reason: `choice` {max}.
  */
 export function parseMenuChoice(raw: string, max: number): Validated<number> {
-  const text = compact(raw);
+  const text = normalizeText(raw);
   const choice = /^\d{1,2}$/.test(text) ? Number(text) : NaN;
   if (!(choice >= 1 && choice <= max)) return reject('choice' satisfies ReasonOf<'menuChoice'>, { max });
   return accept(choice);

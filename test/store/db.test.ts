@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { migrateDatabase, openDatabase } from '../../src/store/db.js';
+import { executeRows, migrateDatabase, openDatabase } from '../../src/store/db.js';
 import { BACKENDS, testDatabase, type TestDatabase } from '../helpers/db.js';
 
 describe.each(BACKENDS)('database on $name', ({ name, open }) => {
@@ -14,17 +14,17 @@ describe.each(BACKENDS)('database on $name', ({ name, open }) => {
   it('when migrations run again, then nothing changes and every migration is recorded once', async () => {
     await migrateDatabase(t.database);
     await migrateDatabase(t.database);
-    const applied = await t.database.db.execute<{ n: number }>(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    const applied = await executeRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
     const files = (await readdir(new URL('../../src/store/migrations/', import.meta.url))).filter((f) => f.endsWith('.sql'));
-    expect(applied.rows[0]?.n).toBe(files.length);
+    expect(applied[0]?.n).toBe(files.length);
     expect(t.database.kind).toBe(name === 'postgres' ? 'pg' : 'pglite');
     await expect(t.database.ping()).resolves.toBeUndefined();
   });
 
   it('when the schema is inspected, then sensitive values live in their own schema', async () => {
-    const rows = await t.database.db.execute<{ table_name: string }>(sql`
+    const rows = await executeRows<{ table_name: string }>(t.database.db, sql`
       select table_name from information_schema.tables where table_schema = 'sensitive' order by table_name`);
-    expect(rows.rows.map((r) => r.table_name)).toEqual(['key_check', 'vault_values']);
+    expect(rows.map((r) => r.table_name)).toEqual(['key_check', 'vault_values']);
   });
 });
 
@@ -61,8 +61,8 @@ describe('embedded PGlite in DATA_DIR', () => {
 
     const second = await openDatabase({ dataDir: dir });
     await migrateDatabase(second);
-    const rows = await second.db.execute<{ action: string }>(sql`select action from audit_log`);
-    expect(rows.rows).toEqual([{ action: 'persist-check' }]);
+    const rows = await executeRows<{ action: string }>(second.db, sql`select action from audit_log`);
+    expect(rows).toEqual([{ action: 'persist-check' }]);
     await second.close();
   });
 });

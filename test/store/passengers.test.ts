@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, sql } from 'drizzle-orm';
+import { executeRows } from '../../src/store/db.js';
 import { createPassengerRepository, type NewPassenger } from '../../src/store/passengers.js';
 import { passengers as passengersTable, vaultValues } from '../../src/store/schema.js';
 import type { Trip } from '../../src/store/trips.js';
@@ -63,10 +64,10 @@ describe.each(BACKENDS)('passengers on $name', ({ open }) => {
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     const rows = await t.database.db.select({ id: passengersTable.id }).from(passengersTable).where(eq(passengersTable.tripId, trip.id));
     expect(rows).toHaveLength(1);
-    const orphans = await t.database.db.execute<{ n: number }>(sql`
+    const orphans = await executeRows<{ n: number }>(t.database.db, sql`
       select count(*)::int as n from sensitive.vault_values v
       where v.owner_type = 'passenger' and not exists (select 1 from passengers p where p.id = v.owner_id)`);
-    expect(orphans.rows[0]?.n).toBe(0);
+    expect(orphans[0]?.n).toBe(0);
     expect(await vaultRowsOf(rows[0]?.id ?? '')).toHaveLength(5);
   });
 

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { userKey } from '../../src/security/keys.js';
+import { executeRows } from '../../src/store/db.js';
 import { createAuditRepository } from '../../src/store/audit.js';
 import { createPassengerRepository } from '../../src/store/passengers.js';
 import { createPreregistrationRepository } from '../../src/store/preregistrations.js';
@@ -63,16 +64,17 @@ describe.each(BACKENDS)('what a database dump shows on $name', ({ name, open }) 
   const plaintexts = () => [...s.idNumbers, ...s.phones, ...s.names, ...s.addresses, s.openid];
 
   it('when every row of every table is read as text, then no identity number, phone, name, address or openid appears', async () => {
-    const tables = await t.database.db.execute<{ schema: string; table: string }>(sql`
+    const tables = await executeRows<{ schema: string; table: string }>(t.database.db, sql`
       select table_schema as schema, table_name as table from information_schema.tables
       where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`);
-    expect(tables.rows.map((r) => `${r.schema}.${r.table}`)).toEqual(expect.arrayContaining(['sensitive.vault_values', 'public.passengers', 'public.audit_log']));
+    expect(tables.map((r) => `${r.schema}.${r.table}`)).toEqual(expect.arrayContaining(['sensitive.vault_values', 'public.passengers', 'public.audit_log']));
     let dump = '';
-    for (const { schema, table } of tables.rows) {
-      const rows = await t.database.db.execute<{ row: string }>(
+    for (const { schema, table } of tables) {
+      const rows = await executeRows<{ row: string }>(
+        t.database.db,
         sql`select row_to_json(x)::text as row from ${sql.identifier(schema)}.${sql.identifier(table)} x`,
       );
-      dump += rows.rows.map((r) => r.row).join('\n');
+      dump += rows.map((r) => r.row).join('\n');
     }
     expect(dump).toContain('\\\\x'); // the bytea ciphertexts are in there, hex encoded
     for (const secret of plaintexts()) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, sql } from 'drizzle-orm';
+import { executeRows } from '../../src/store/db.js';
 import { createPassengerRepository } from '../../src/store/passengers.js';
 import { createPreregistrationRepository } from '../../src/store/preregistrations.js';
 import { createRetention } from '../../src/store/retention.js';
@@ -74,7 +75,7 @@ describe.each(BACKENDS)('pre-registrations and the retention purge on $name', ({
 
     const again = await retention.purge(asOf);
     expect(again).toEqual({ values: 0, trips: 0, passengers: 0, preregistrations: 0 });
-    const orphans = await t.database.db.execute<{ n: number }>(sql`select count(*)::int as n from sensitive.vault_values where purge_after <= ${asOf}`);
-    expect(orphans.rows[0]?.n).toBe(0);
+    const orphans = await executeRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from sensitive.vault_values where purge_after <= ${asOf}`);
+    expect(orphans[0]?.n).toBe(0);
   });
 });

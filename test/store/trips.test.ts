@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, sql } from 'drizzle-orm';
+import { executeRows } from '../../src/store/db.js';
 import { vaultValues } from '../../src/store/schema.js';
 import { BACKENDS, type TestDatabase } from '../helpers/db.js';
 import { RETENTION_DAYS, newTrip, randomIdNumber, randomPhone, randomPlate, storeParts } from './fixture.js';
@@ -90,9 +91,9 @@ describe.each(BACKENDS)('trips on $name', ({ open }) => {
   });
 
   it('when the declared count is out of range, then create refuses before writing anything', async () => {
-    const before = await t.database.db.execute<{ n: number }>(sql`select count(*)::int as n from sensitive.vault_values`);
+    const before = await executeRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from sensitive.vault_values`);
     await expect(parts.trips.create(newTrip({ declaredCount: 0 }))).rejects.toMatchObject({ code: 'TRIP_DECLARED_COUNT_INVALID' });
-    const after = await t.database.db.execute<{ n: number }>(sql`select count(*)::int as n from sensitive.vault_values`);
-    expect(after.rows[0]?.n).toBe(before.rows[0]?.n);
+    const after = await executeRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from sensitive.vault_values`);
+    expect(after[0]?.n).toBe(before[0]?.n);
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { KeyMismatchError, DecryptionError } from '../../src/security/errors.js';
 import { deriveKeys, generateMasterKey } from '../../src/security/keys.js';
+import { executeRows } from '../../src/store/db.js';
 import { createVault } from '../../src/store/vault.js';
 import { BACKENDS, type TestDatabase } from '../helpers/db.js';
 import { testKeys } from './fixture.js';
@@ -23,8 +24,8 @@ describe.each(BACKENDS)('vault on $name', ({ open }) => {
     const values = await vault.get([...ids, randomUUID()]);
     expect([...values.values()]).toEqual(['李四', '13912345678']);
     expect(values.size).toBe(2);
-    const raw = await db.execute<{ ciphertext: unknown }>(sql`select ciphertext from sensitive.vault_values where id = ${ids[1]}`);
-    const bytes = Buffer.from(raw.rows[0]?.ciphertext as Uint8Array);
+    const raw = await executeRows<{ ciphertext: Uint8Array }>(db, sql`select ciphertext from sensitive.vault_values where id = ${ids[1]}`);
+    const bytes = Buffer.from(raw[0]?.ciphertext ?? []);
     expect(bytes.includes(Buffer.from('13912345678'))).toBe(false);
     expect(bytes.length).toBe(12 + 16 + 11);
   });
@@ -47,8 +48,8 @@ describe.each(BACKENDS)('vault on $name', ({ open }) => {
     const master = generateMasterKey();
     await createVault(db, deriveKeys(master)).checkKey();
     await createVault(db, deriveKeys(master)).checkKey();
-    const rows = await db.execute<{ key_id: string }>(sql`select key_id from sensitive.key_check`);
-    expect(rows.rows).toEqual([{ key_id: deriveKeys(master).keyId }]);
+    const rows = await executeRows<{ key_id: string }>(db, sql`select key_id from sensitive.key_check`);
+    expect(rows).toEqual([{ key_id: deriveKeys(master).keyId }]);
   });
 
   it('when the master key is wrong, then checkKey throws KeyMismatchError naming both key ids', async () => {
