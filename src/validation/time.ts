@@ -22,7 +22,8 @@ const DAY_MS = 24 * 60 * MINUTE_MS;
 type DepartureReason = ReasonOf<'departureTime'>;
 const fail = (reason: DepartureReason, params?: Record<string, number>): Rejection => reject(reason, params);
 
-type ClockTime = { hour: number; minute: number };
+/** `nextDay`: 晚上12点 is the midnight that ends the evening, i.e. 00:00 of the following day. */
+type ClockTime = { hour: number; minute: number; nextDay: boolean };
 type DatePart =
   | { kind: 'none' }
   | { kind: 'relative'; days: number }
@@ -48,6 +49,7 @@ function parseClock(text: string): ClockTime | null {
   const minute = half !== undefined ? 30 : Number(colonMinute ?? zhMinute ?? 0);
   if (minute > 59) return null;
   const period = zhPeriod ?? enPeriod;
+  if (period === '晚上' && hour === 12) return { hour: 0, minute, nextDay: true };
   if (period !== undefined) {
     if (hour > 12) return null;
     if (AFTERNOON.has(period) && hour < 12) hour += 12;
@@ -55,7 +57,7 @@ function parseClock(text: string): ClockTime | null {
     else if (MORNING.has(period) && hour === 12) hour = 0;
   }
   if (hour > 23) return null;
-  return { hour, minute };
+  return { hour, minute, nextDay: false };
 }
 
 const RELATIVE_DAYS: Readonly<Record<string, number>> = { 今天: 0, today: 0, 明天: 1, tomorrow: 1, 后天: 2 };
@@ -110,7 +112,8 @@ export function parseDepartureTime(raw: string, now: Date): Validated<Date> {
 
   const earliest = now.getTime() - DEPARTURE_GRACE_MINUTES * MINUTE_MS;
   const latest = now.getTime() + DEPARTURE_MAX_DAYS * DAY_MS;
-  const at = (year: number, month: number, day: number): Date => shanghaiInstant(year, month, day, clock.hour, clock.minute);
+  const at = (year: number, month: number, day: number): Date =>
+    shanghaiInstant(year, month, day + (clock.nextDay ? 1 : 0), clock.hour, clock.minute);
   const inWindow = (date: Date): Validated<Date> => {
     if (date.getTime() < earliest) return fail('past');
     if (date.getTime() > latest) return fail('too_far', { days: DEPARTURE_MAX_DAYS });

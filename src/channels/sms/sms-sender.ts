@@ -13,7 +13,7 @@ import { fitParams, type SmsParamInput } from './sms-templates.js';
  *   `module.exports` everywhere; the class is `.default`.
  * - `endpoint` is `host[:port]` and `protocol` `http`/`https`, both from config, so tests point it at a 127.0.0.1 stub.
  * - Both `readTimeout` and `connectTimeout` must be set: the "connect" timeout is a socket idle timer, so the effective
- *   wait is about min(read, connect); each defaults to 3000 ms.
+ *   wait is about min(read, connect). The SDK defaults each to 3000 ms; here both default to 5000 ms.
  * - No SDK retries (no `retryOptions`): SendSms is not idempotent, the queue decides on retries from the result.
  * - Business errors come back as HTTP 200 with `body.code !== 'OK'` and the SDK does not throw; it throws only for
  *   HTTP 4xx/5xx (ClientError / ThrottlingError / ServerError), network errors and timeouts.
