@@ -22,6 +22,10 @@ import { createPassengerRepository } from './store/passengers.js';
 import { createStaffRepository } from './store/staff.js';
 import { createApiKeyRepository } from './store/api-keys.js';
 import { createAuditRepository } from './store/audit.js';
+import { createPreregistrationRepository } from './store/preregistrations.js';
+import { createAlertRepository, createTripContactRepository, createWatchlistRepository } from './store/oversight.js';
+import { createOversightHooks } from './oversight/hooks.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
 
 export const LOCALES_DIR = fileURLToPath(new URL('../locales/', import.meta.url));
 
@@ -40,11 +44,19 @@ export interface Services {
     staff: ReturnType<typeof createStaffRepository>;
     apiKeys: ReturnType<typeof createApiKeyRepository>;
     audit: ReturnType<typeof createAuditRepository>;
+    preregistrations: ReturnType<typeof createPreregistrationRepository>;
+    alerts: ReturnType<typeof createAlertRepository>;
+    watchlist: ReturnType<typeof createWatchlistRepository>;
+    tripContacts: ReturnType<typeof createTripContactRepository>;
   };
   translator: Translator;
   registry: FlowRegistry;
   conversation: ConversationService;
-  queues: { outbound: Queue };
+  queues: { outbound: Queue; validate: Queue };
+  /** The dependencies the conversation actions were built with (the ticketing route uses `inviteBySms`). */
+  actionDeps: ActionDeps;
+  /** Prometheus registry, funnel and upstream error counters (src/ops/metrics.ts). */
+  metrics: Metrics;
   wechat: { token: string; crypto: WechatCrypto | null; api: OaApiClient | null } | null;
   userKeyOf(channel: string, userId: string): string;
   close(): Promise<void>;
@@ -85,17 +97,31 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     staff: createStaffRepository({ db: database.db, keys }),
     apiKeys: createApiKeyRepository({ db: database.db, keys }),
     audit: createAuditRepository({ db: database.db }),
+    preregistrations: createPreregistrationRepository({ db: database.db, vault, keys, retentionDays: config.retentionDays }),
+    alerts: createAlertRepository({ db: database.db }),
+    watchlist: createWatchlistRepository({ db: database.db, keys }),
+    tripContacts: createTripContactRepository({ db: database.db, vault }),
   };
   const translator = createTranslator(loadCatalogs(LOCALES_DIR));
   const localeKeys = new Set(translator.keys('zh-CN').filter((k) => translator.has('en', k)));
-  const actions = createActions({ trips: repos.trips, passengers: repos.passengers, staff: repos.staff, retentionDays: config.retentionDays, ...options.actionDeps });
+  const outboundConnection = bullConnection(config);
+  const validate = new Queue(QUEUES.validate, { connection: outboundConnection, prefix: bullPrefix(config) });
+  validate.on('error', (err) => log.warn({ err: err.message }, 'validate queue error'));
+  const oversight = createOversightHooks({ preregistrations: repos.preregistrations, tripContacts: repos.tripContacts, validateQueue: validate, retentionDays: config.retentionDays, log });
+  const actionDeps: ActionDeps = {
+    trips: repos.trips, passengers: repos.passengers, staff: repos.staff, retentionDays: config.retentionDays, audit: repos.audit,
+    findPreregistration: oversight.findPreregistration, afterRegistration: oversight.afterRegistration, afterTripCreated: oversight.afterTripCreated,
+    ...options.actionDeps,
+  };
+  const actions = createActions(actionDeps);
   const registry = buildRegistry(ALL_FLOWS, { parsers: PARSERS, actions: new Set(Object.keys(actions)), hasKey: (k) => localeKeys.has(k) });
   const userKeyOf = (channel: string, userId: string) => userKey(keys, channel, userId);
   const sessions = createSessionStore(redis, { prefix: config.redisPrefix, sessionKey: keys.session });
+  const metrics = createMetrics({ redis, prefix: config.redisPrefix, flows: registry, log });
   const conversation = createConversationService({
     sessions, registry, parsers: PARSERS, actions, userKeyOf, defaultLocale: config.defaultLocale, sessionTtlSeconds: config.sessionTtlSeconds,
+    onTurn: metrics.onTurn,
   });
-  const outboundConnection = bullConnection(config);
   const outbound = new Queue(QUEUES.outbound, { connection: outboundConnection, prefix: bullPrefix(config) });
   outbound.on('error', (err) => log.warn({ err: err.message }, 'outbound queue error'));
 
@@ -110,9 +136,10 @@ export async function openServices(config: Config, options: OpenServicesOptions 
 
   return {
     config, logger: options.logger, log, database, redis, keys, vault, repos, translator, registry, conversation,
-    queues: { outbound }, wechat, userKeyOf,
+    queues: { outbound, validate }, actionDeps, metrics, wechat, userKeyOf,
     async close() {
       await outbound.close();
+      await validate.close();
       outboundConnection.disconnect();
       redis.disconnect();
       if (!options.database) await database.close();

@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import { QUEUES } from '../src/contracts/jobs.js';
 import { bullConnection, bullPrefix, type Services } from '../src/services.js';
 import { createOutboundProcessor } from './processors/outbound.js';
+import { upstreamFailureOf } from '../src/ops/metrics.js';
 
 /** Starts one BullMQ worker per queue; `close()` waits for running jobs (graceful shutdown). */
 export async function startWorkers(services: Services): Promise<{ close(): Promise<void> }> {
@@ -10,7 +11,11 @@ export async function startWorkers(services: Services): Promise<{ close(): Promi
   const outbound = new Worker(QUEUES.outbound, createOutboundProcessor(services), { connection: connections[0]!, prefix: bullPrefix(config), concurrency: 8 });
   const workers = [outbound];
   for (const worker of workers) {
-    worker.on('failed', (job, err) => log.warn({ queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+    worker.on('failed', (job, err) => {
+      log.warn({ queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
+      const upstream = upstreamFailureOf(job?.data, err);
+      if (upstream) services.metrics.recordUpstreamError(upstream.service, upstream.code).catch((e: unknown) => log.warn({ err: e instanceof Error ? e.message : String(e) }, 'metrics update failed'));
+    });
     worker.on('error', (err) => log.warn({ queue: worker.name, err: err.message }, 'worker error'));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));

@@ -16,6 +16,10 @@ export const SendWechatTextJob = z.strictObject({ kind: z.literal('wechat-text')
 export const OutboundJob = z.discriminatedUnion('kind', [SendTripQrJob, SendSmsJob, SendWechatTextJob]);
 export type OutboundJob = z.infer<typeof OutboundJob>;
 
+/** Check a trip (capacity, same person on two trips, missing at departure, watch list): after a registration, at departure, after a watch-list upload. */
+export const ValidateTripJob = z.strictObject({ kind: z.literal('validate-trip'), tripId: z.string().uuid(), reason: z.enum(['registration', 'departure', 'watchlist']) });
+export type ValidateTripJob = z.infer<typeof ValidateTripJob>;
+
 /** BullMQ job ids must not contain ':' and must not be all digits. */
 export function jobId(...parts: string[]): string {
   return parts.join('-').replace(/:/g, '_');

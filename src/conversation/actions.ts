@@ -5,6 +5,7 @@ import { maskIdNumber, maskName, maskPhone } from '../security/mask.js';
 import type { TripRepository, Trip, TripDetails } from '../store/trips.js';
 import type { PassengerRepository } from '../store/passengers.js';
 import type { StaffRepository } from '../store/staff.js';
+import type { AuditRepository } from '../store/audit.js';
 import type { StaffRole } from '../store/schema.js';
 import { parsePlate } from '../validation/plate.js';
 import type { ActionContext, ActionTable } from './service.js';
@@ -19,7 +20,15 @@ export interface ActionDeps {
   findPreregistration?(trip: Trip, by: { idType: number; idNumber: string } | { phone: string }): Promise<SavedProfile | null>;
   /** Starts an SMS conversation with an invitation for this trip (returns 'busy' when the number has one open). */
   inviteBySms?(trip: Trip, phone: string, invitedBy: string): Promise<'sent' | 'busy'>;
+  /** Records staff actions (who did what: staff id, trip and passenger ids, counts; never personal data). */
+  audit?: Pick<AuditRepository, 'append'>;
+  /** After a passenger was stored (not on a duplicate): claims a pre-registration, queues validation (issue 5). */
+  afterRegistration?(event: RegistrationEvent): Promise<void>;
+  /** After a chat created a trip: remembers whom to notify, schedules the departure check (issue 5). */
+  afterTripCreated?(trip: Trip, by: { channel: string; userId: string; locale: string }): Promise<void>;
 }
+
+export interface RegistrationEvent { trip: Trip; passengerId: string; idNumber: string; phone: string | null; staffId: string | null }
 
 export interface SavedProfile { name: string; idType: number; idNumber: string; phone: string | null; addressBefore: string | null; addressBeijing: string | null }
 
@@ -115,6 +124,12 @@ export function createActions(deps: ActionDeps): ActionTable {
         channel: ctx.inbound.channel, registeredBy: assisted ? 'crew' : 'self', staffId: assisted ? staffId : null,
         userKey: assisted ? null : ctx.userKey,
       });
+      if (!result.duplicate) {
+        await deps.afterRegistration?.({ trip, passengerId: result.id, idNumber: String(v['idNumber']), phone: str(v['phone']), staffId: assisted ? staffId : null });
+        if (assisted && staffId) {
+          await deps.audit?.append({ actor: `staff:${staffId}`, action: 'passenger.register.assisted', subject: result.id, details: { tripId: trip.id, channel: ctx.inbound.channel } });
+        }
+      }
       const counts = await deps.passengers.counts(trip.id);
       const registered = { name: maskName(String(v['name'])), count: counts.registered };
       if (result.duplicate) return fail('duplicate', { registered });
@@ -138,6 +153,7 @@ export function createActions(deps: ActionDeps): ActionTable {
         reportingCity: origin.cityCode ?? (parsedPlate.ok ? parsedPlate.value.cityCode : null),
         createdBy: ctx.userKey,
       });
+      await deps.afterTripCreated?.(trip, { channel: ctx.inbound.channel, userId: ctx.inbound.userId, locale: ctx.state.locale });
       return ok({ vars: { trip: tripVars(trip, deps.retentionDays) } });
     },
 
@@ -172,7 +188,7 @@ export function createActions(deps: ActionDeps): ActionTable {
       return ok({
         vars: {
           trip: tripVars(trip, deps.retentionDays),
-          roster: { size: roster.length, lines: lines.length > 0 ? lines.join('\n') : '-', ids: roster.map((p) => p.id), declared: trip.declaredCount, registered: roster.length, arrived },
+          roster: { size: roster.length, lines: lines.length > 0 ? lines.join('\n') : { key: 'verify.empty' }, ids: roster.map((p) => p.id), declared: trip.declaredCount, registered: roster.length, arrived },
         },
       });
     },
@@ -183,7 +199,9 @@ export function createActions(deps: ActionDeps): ActionTable {
       const marks = ctx.state.values['marks'];
       const ids = readPath(ctx.state.vars, 'roster.ids');
       const chosen = marks === 'all' ? 'all' : Array.isArray(marks) && Array.isArray(ids) ? marks.flatMap((n) => (typeof n === 'number' && typeof ids[n - 1] === 'string' ? [ids[n - 1] as string] : [])) : [];
-      await deps.passengers.markArrived(trip.id, chosen, ctx.now);
+      const marked = await deps.passengers.markArrived(trip.id, chosen, ctx.now);
+      const staffId = str(readPath(ctx.state.vars, 'staff.id') ?? undefined);
+      await deps.audit?.append({ actor: staffId ? `staff:${staffId}` : 'unknown', action: 'arrivals.mark', subject: trip.id, details: { marked, all: chosen === 'all', via: ctx.inbound.channel } });
       const counts = await deps.passengers.counts(trip.id);
       return ok({
         vars: { counts: { arrived: counts.arrived, registered: counts.registered, declared: trip.declaredCount, absent: counts.registered - counts.arrived, missing: Math.max(0, trip.declaredCount - counts.registered) } },
@@ -193,6 +211,7 @@ export function createActions(deps: ActionDeps): ActionTable {
     async enrollStaff(ctx) {
       const member = await deps.staff.enroll(String(ctx.state.values['code']), { userKey: ctx.userKey, channel: ctx.inbound.channel });
       if (!member) return fail('invalid');
+      await deps.audit?.append({ actor: `staff:${member.id}`, action: 'staff.enroll', subject: member.id, details: { role: member.role, city: member.city, station: member.station, channel: ctx.inbound.channel } });
       const where = [member.city ?? '', member.station ?? ''].filter((s) => s !== '').join(' ');
       return ok({ vars: { staff: { id: member.id, role: member.role, roleName: { key: `staff.roles.${member.role}` }, where } } });
     },

@@ -29,6 +29,8 @@ export interface ConversationServiceDeps {
   now?: () => Date;
   /** How long a retried delivery waits for the first one's reply (WeChat gives up at 5 s). */
   duplicateWaitMs?: number;
+  /** Observes each saved turn (metrics: per-flow step counts and drop-off); must not throw or block. */
+  onTurn?(event: { channel: string; before: ConversationState | null; after: ConversationState }): void;
 }
 
 const MAX_ACTIONS_PER_TURN = 10;
@@ -82,7 +84,10 @@ export function createConversationService(deps: ConversationServiceDeps) {
       for (let attempt = 0; attempt < MAX_SAVE_ATTEMPTS; attempt += 1) {
         const turn = await runTurn(loaded.state, input, inbound, userKey, now());
         const result = { replies: turn.replies, locale: turn.state.locale };
-        if (await deps.sessions.save(sessionId, loaded.version, turn.state, inbound.dedupeKey, JSON.stringify(result))) return { ...result, duplicate: false };
+        if (await deps.sessions.save(sessionId, loaded.version, turn.state, inbound.dedupeKey, JSON.stringify(result))) {
+          deps.onTurn?.({ channel: inbound.channel, before: loaded.state, after: turn.state });
+          return { ...result, duplicate: false };
+        }
         loaded = await deps.sessions.load(sessionId);
       }
       throw new ConflictError('SESSION_CONFLICT', 'the conversation changed concurrently too often');

@@ -18,7 +18,8 @@ const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
-export const VAULT_KINDS = ['name', 'phone', 'id_number', 'address'] as const;
+/** 'openid': a trip creator's OA openid, so the validation worker can notify them (issue 5). */
+export const VAULT_KINDS = ['name', 'phone', 'id_number', 'address', 'openid'] as const;
 export type VaultKind = (typeof VAULT_KINDS)[number];
 export const VAULT_OWNER_TYPES = ['trip', 'passenger', 'preregistration'] as const;
 export type VaultOwnerType = (typeof VAULT_OWNER_TYPES)[number];
@@ -214,3 +215,6 @@ export const auditLog = pgTable('audit_log', {
   index('audit_log_at_idx').on(t.at),
   index('audit_log_actor_at_idx').on(t.actor, t.at),
 ]);
+
+export * from './schema-oversight.js';
+export * from './schema-reports.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { InboundMessage } from '../../contracts/conversation.js';
 import { InputError } from '../../errors.js';
 import { describeBadMobile, isCnMobile, normalizeCnMobile } from './sms-phone.js';
 
@@ -161,4 +162,9 @@ export function uplinkDedupeKey(item: Pick<SmsUplink, 'sequenceId' | 'phone' | '
 /** Idempotency key of a delivery receipt: one per (BizId, number); `smsr-<hash>` (BizIds hold `^`, numbers are PII). */
 export function reportDedupeKey(item: Pick<SmsReport, 'bizId' | 'phone'>): string {
   return `smsr-${shortHash(item.bizId, item.phone)}`;
+}
+
+/** The normalized inbound message of one uplink: the rider's number is the userId, the text is the trimmed content. */
+export function uplinkToInbound(item: SmsUplink): InboundMessage {
+  return { channel: 'sms', userId: item.phone, dedupeKey: uplinkDedupeKey(item), input: { type: 'text', text: item.content.trim() } };
 }

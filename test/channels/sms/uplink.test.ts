@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/errors.js';
-import { parseReportBatch, parseUplinkBatch, reportDedupeKey, uplinkDedupeKey } from '../../../src/channels/sms/uplink.js';
+import { parseReportBatch, parseUplinkBatch, reportDedupeKey, uplinkDedupeKey, uplinkToInbound } from '../../../src/channels/sms/uplink.js';
 import { smsReportPush, smsUplinkPush } from '../../helpers/aliyun-sms-stub.js';
 
 const PHONE = '13912345678';
@@ -112,6 +112,14 @@ describe('uplinkDedupeKey', () => {
       expect(key).not.toMatch(/^\d+$/);
       expect(key).not.toContain(PHONE);
     }
+  });
+});
+
+describe('uplinkToInbound', () => {
+  it('when an uplink is converted, then the number is the userId and the dedupe key travels with the text', () => {
+    const { items } = parseUplinkBatch([uplink({ content: ' 1 ' })]);
+
+    expect(items.map(uplinkToInbound)).toEqual([{ channel: 'sms', userId: PHONE, dedupeKey: 'sms-1234567890', input: { type: 'text', text: '1' } }]);
   });
 });
 

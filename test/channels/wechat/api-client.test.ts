@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import jsQR from 'jsqr';
+// jsqr arrives through wechaty-puppet-mock → file-box; it is a CommonJS module whose export also carries `.default`.
+import jsqr from 'jsqr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOaApiClient, type OaApiClient, type OaApiClientOptions } from '../../../src/channels/wechat/api-client.js';
 import { InputError, UpstreamError } from '../../../src/errors.js';
@@ -126,12 +128,15 @@ describe('access_token shared through Redis', () => {
 
   it('when another process holds the refresh lock, then this one waits, re-reads the cache and fetches nothing', async () => {
     const lockKey = `${store.prefix}:wx:token:lock`;
-    await otherRedis.set(lockKey, 'other-process', 'PX', 5_000);
-    setTimeout(() => void otherRedis.set(`${store.prefix}:wx:token`, 'token-from-other-process', 'PX', 60_000), 150);
+    const tokenKey = `${store.prefix}:wx:token`;
+    const other = otherRedis;
+    await other.set(lockKey, 'other-process', 'PX', 5_000);
+    const otherProcessRefresh = sleep(150).then(() => other.set(tokenKey, 'token-from-other-process', 'PX', 60_000));
 
     expect(await client().getAccessToken()).toBe('token-from-other-process');
+    await otherProcessRefresh;
     expect(stub.state.tokensIssued).toBe(0);
-    expect(await otherRedis.get(lockKey)).toBe('other-process'); // never released by someone who does not own it
+    expect(await other.get(lockKey)).toBe('other-process'); // never released by someone who does not own it
   });
 
   it('when the lock holder never delivers a token, then the caller gives up after lockWaitMs with a retryable error', async () => {
@@ -168,7 +173,7 @@ describe('trip QR code: create, render, upload, send', () => {
 
     const png = await a.qrPng(qr.url);
     const { width, height, rgba } = decodePng(png);
-    expect(jsQR(rgba, width, height)?.data).toBe(qr.url);
+    expect(jsqr.default(rgba, width, height)?.data).toBe(qr.url);
 
     const mediaId = await a.uploadImage(png, 'trip-2024-0001.png');
     const media = stub.state.media.get(mediaId);

@@ -31,7 +31,7 @@ function catchError(fn: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
-function expectAppError(fn: () => unknown, cls: typeof AppError, code: string): AppError {
+function expectAppError(fn: () => unknown, cls: abstract new (...args: never[]) => AppError, code: string): AppError {
   const err = catchError(fn);
   expect(err).toBeInstanceOf(cls);
   expect((err as AppError).code).toBe(code);
