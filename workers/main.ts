@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import { QUEUES } from '../src/contracts/jobs.js';
 import { bullConnection, bullPrefix, type Services } from '../src/services.js';
 import { createOutboundProcessor } from './processors/outbound.js';
+import { createValidateProcessor } from './processors/validate.js';
 import { upstreamFailureOf } from '../src/ops/metrics.js';
 
 /** Starts one BullMQ worker per queue; `close()` waits for running jobs (graceful shutdown). */
@@ -9,7 +10,10 @@ export async function startWorkers(services: Services): Promise<{ close(): Promi
   const { config, log } = services;
   const connections = [bullConnection(config)];
   const outbound = new Worker(QUEUES.outbound, createOutboundProcessor(services), { connection: connections[0]!, prefix: bullPrefix(config), concurrency: 8 });
-  const workers = [outbound];
+  const validateConnection = bullConnection(config);
+  connections.push(validateConnection);
+  const validate = new Worker(QUEUES.validate, createValidateProcessor(services), { connection: validateConnection, prefix: bullPrefix(config), concurrency: 4 });
+  const workers = [outbound, validate];
   for (const worker of workers) {
     worker.on('failed', (job, err) => {
       log.warn({ queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');

@@ -17,7 +17,7 @@ import type { FlowRegistry } from '../engine/registry.js';
  *   gauges read from Redis at scrape time, and the funnel also at `GET /api/v1/stats/funnel`.
  */
 
-const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused', 'prioritized', 'waiting-children'] as const;
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children'] as const;
 export type UpstreamService = 'sms' | 'oa';
 
 export interface TurnEvent { channel: string; before: ConversationState | null; after: ConversationState }

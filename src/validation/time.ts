@@ -60,13 +60,13 @@ function parseClock(text: string): ClockTime | null {
   return { hour, minute, nextDay: false };
 }
 
-const RELATIVE_DAYS: Readonly<Record<string, number>> = { 今天: 0, today: 0, 明天: 1, tomorrow: 1, 后天: 2 };
+const RELATIVE_DAYS: ReadonlyMap<string, number> = new Map([['今天', 0], ['today', 0], ['明天', 1], ['tomorrow', 1], ['后天', 2]]);
 const FULL_DATE = /^(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|年(\d{1,2})月(\d{1,2})[日号]?)$/;
 const MONTH_DAY = /^(?:(\d{1,2})[-/.](\d{1,2})|(\d{1,2})月(\d{1,2})[日号]?)$/;
 
 function parseDatePart(text: string): DatePart | null {
   if (text === '') return { kind: 'none' };
-  const relative = RELATIVE_DAYS[text];
+  const relative = RELATIVE_DAYS.get(text);
   if (relative !== undefined) return { kind: 'relative', days: relative };
   const full = FULL_DATE.exec(text);
   if (full) {

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../../src/app.js';
@@ -45,7 +47,8 @@ export async function startTestApp(options: { backend?: Backend; env?: Record<st
   };
   const logLines: string[] = [];
   const { loggerOptions } = await import('../../src/logger.js');
-  const logger: Logger = pino({ ...loggerOptions({ logLevel: 'info', logPretty: false }) }, { write: (line: string) => { logLines.push(line); } });
+  const logFile = testLogFile();
+  const logger: Logger = pino({ ...loggerOptions({ logLevel: 'info', logPretty: false }) }, { write: (line: string) => { logLines.push(line); appendFileSync(logFile, line); } });
   const config = loadConfig(env);
   const services = await openServices(config, { logger, ...options.services, ...(db.url.startsWith('memory://') ? { database: db.database } : {}) });
   const app = await buildApp(services);
@@ -63,6 +66,13 @@ export async function startTestApp(options: { backend?: Backend; env?: Record<st
       await db.drop();
     },
   };
+}
+
+/** Every test app logs into TEST_LOG_DIR too; the global teardown scans all of it for personal data. */
+export const TEST_LOG_DIR = join(import.meta.dirname, '../../.tmp/test-logs');
+function testLogFile(): string {
+  mkdirSync(TEST_LOG_DIR, { recursive: true });
+  return join(TEST_LOG_DIR, `${process.pid}-${randomUUID().slice(0, 8)}.log`);
 }
 
 let msgCounter = BigInt(Date.now()) * 1000n;

@@ -102,6 +102,7 @@ describe('parseDepartureTime: rejected times', () => {
     ['a date without a time', '明天', 'format', undefined],
     ['four digits without a colon', '0830', 'format', undefined],
     ['words', '早点走', 'format', undefined],
+    ['an object property name as the day', 'constructor 08:30', 'format', undefined],
     ['nothing', '', 'format', undefined],
   ])('when it is %s, then the reason is %s', (_b, raw, reason, params) => {
     expect(parseDepartureTime(raw, NOW)).toEqual(params === undefined ? { ok: false, reason } : { ok: false, reason, params });

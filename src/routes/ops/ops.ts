@@ -62,7 +62,8 @@ export async function opsRoutes(app: FastifyInstance, opts: { services: Services
   await app.register(async (scope) => {
     scope.addHook('onRequest', async (request, reply) => authorizeBoard(services, request, reply));
     const serverAdapter = new FastifyAdapter();
-    createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter, options: { uiConfig: { boardTitle: 'boardroll queues' } } });
+    // @bull-board/fastify pins its own copy of @bull-board/api (a patch version apart): same shape, separate declarations.
+    createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'], options: { uiConfig: { boardTitle: 'boardroll queues' } } });
     serverAdapter.setBasePath(BOARD_PATH);
     await scope.register(serverAdapter.registerPlugin(), { prefix: BOARD_PATH });
   });
