@@ -100,7 +100,7 @@ export interface ServerChild { port: number; trips: TripInfo[]; child: ChildProc
  * Starts bench/server.ts: `mode` 'service' = buildApp(openServices(config)) over `env` with `trips` fresh trips;
  * 'bare' = a bare Fastify hello route. The child's own logs go to /dev/null (they are still produced).
  */
-export async function startServer(mode: 'service' | 'bare', env: Record<string, string>, trips = 0, extraArgs: string[] = []): Promise<ServerChild> {
+export async function startServer(mode: 'service' | 'bare' | 'worker', env: Record<string, string>, trips = 0, extraArgs: string[] = []): Promise<ServerChild> {
   const child = fork(SERVER_SCRIPT, [mode, String(trips), ...extraArgs], {
     execArgv: ['--import', 'tsx', ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : [])],
     env: { ...process.env, ...env },
@@ -178,9 +178,9 @@ export function nextMsgId(): string {
 }
 
 /** The signed request WeChat would send for this turn: fresh timestamp, nonce and signature every time. */
-export function signedTurn(p: Passenger, turn: Turn, aes: boolean, msgId: string = nextMsgId()): { path: string; body: string } {
+export function signedTurn(p: Passenger, turn: Turn, aes: boolean, msgId: string = nextMsgId(), createTime = Math.floor(Date.now() / 1000)): { path: string; body: string } {
   const xml = turn.kind === 'scan'
-    ? eventXml({ from: p.openid, event: 'subscribe', eventKey: `qrscene_${turn.text}`, createTime: Math.floor(Date.now() / 1000) })
+    ? eventXml({ from: p.openid, event: 'subscribe', eventKey: `qrscene_${turn.text}`, createTime })
     : textXml({ from: p.openid, content: turn.text, msgId });
   const signed = signRequest({ token: TOKEN, body: xml, ...(aes ? { aesKey: AES_KEY, appId: APPID } : {}) });
   return { path: `/wechat?${new URLSearchParams(signed.query).toString()}`, body: signed.body };
@@ -196,8 +196,8 @@ export function replyText(body: string, aes: boolean): string | null {
 }
 
 /** Posts one signed turn with fetch (used outside autocannon: faults, warm-up). */
-export async function postTurn(port: number, p: Passenger, turn: Turn, aes: boolean, msgId?: string): Promise<{ status: number; text: string | null }> {
-  const req = signedTurn(p, turn, aes, msgId);
+export async function postTurn(port: number, p: Passenger, turn: Turn, aes: boolean, msgId?: string, createTime?: number): Promise<{ status: number; text: string | null }> {
+  const req = signedTurn(p, turn, aes, msgId, createTime);
   const res = await fetch(`http://127.0.0.1:${port}${req.path}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: req.body });
   const body = await res.text();
   return { status: res.status, text: res.status === 200 ? replyText(body, aes) : null };
@@ -226,7 +226,7 @@ function which(binary: string): string | null {
   }
 }
 
-export interface PrivateRedis { url: string; restart(): Promise<void>; stop(): Promise<void> }
+export interface PrivateRedis { url: string; restart(downMs?: number): Promise<void>; stop(): Promise<void> }
 
 /** A private redis-server on 127.0.0.1:`port` with appendonly (fsync always) in a temp dir; never the shared one. */
 export async function startPrivateRedis(port: number): Promise<PrivateRedis> {
@@ -238,18 +238,19 @@ export async function startPrivateRedis(port: number): Promise<PrivateRedis> {
     child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no'], { stdio: 'ignore' });
     await waitForPort(port);
   };
-  const halt = async () => {
+  const halt = async (signal: NodeJS.Signals) => {
     const c = child as ChildProcess | null;
     if (!c || c.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-    c.kill('SIGTERM');
+    c.kill(signal);
     await exited;
   };
   await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
-    async restart() { await halt(); await launch(); },
-    async stop() { await halt(); rmSync(dir, { recursive: true, force: true }); },
+    /** A crash (SIGKILL) and a restart on the same append-only file. */
+    async restart(downMs = 1000) { await halt('SIGKILL'); await sleep(downMs); await launch(); },
+    async stop() { await halt('SIGTERM'); rmSync(dir, { recursive: true, force: true }); },
   };
 }
 
@@ -279,7 +280,7 @@ export async function startPrivatePostgres(port: number): Promise<PrivatePostgre
     stopServer: stop,
     startServer: start,
     async destroy() {
-      try { await stop(); } catch { /* already stopped */ }
+      await stop().catch((err: unknown) => note(`private PostgreSQL did not stop cleanly: ${err instanceof Error ? err.message : String(err)}`));
       rmSync(dir, { recursive: true, force: true });
     },
   };

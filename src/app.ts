@@ -4,6 +4,11 @@ import { AppError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { wechatRoutes } from './routes/webhooks/wechat.js';
 import { apiRoutes } from './routes/api/api.js';
+import { registerOpenApi } from './routes/ops/docs.js';
+import { opsRoutes, registerHttpMetrics } from './routes/ops/ops.js';
+import { simulatorRoutes } from './simulator/routes.js';
+import { oversightRoutes } from './routes/api/oversight.js';
+import { reportRoutes } from './routes/api/reports.js';
 
 /** Builds the HTTP app over already-opened services; never listens (server entry does). */
 export async function buildApp(services: Services): Promise<FastifyInstance> {
@@ -31,11 +36,18 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     return reply.status(status).send({ code: error instanceof AppError ? error.code : 'INTERNAL', message: 'Internal Server Error', reqId: request.id });
   });
 
+  // Before any route: the OpenAPI generator and the HTTP metrics hook must see every route.
+  await registerOpenApi(app, { version: '1.0.0' });
+  registerHttpMetrics(app, services);
   await app.register(healthRoutes, { services });
   if (services.wechat) {
     const wechat = services.wechat;
     await app.register(async (scope) => wechatRoutes(scope, { token: wechat.token, crypto: wechat.crypto, conversation: services.conversation, translator: services.translator, outbound: services.queues.outbound }));
   }
   await app.register(apiRoutes, { services });
+  await app.register(opsRoutes, { services });
+  if (services.config.simulator) await app.register(simulatorRoutes, { services });
+  await app.register(oversightRoutes, { services });
+  await app.register(reportRoutes, { services });
   return app;
 }

@@ -3,6 +3,7 @@ import { QUEUES } from '../src/contracts/jobs.js';
 import { bullConnection, bullPrefix, type Services } from '../src/services.js';
 import { createOutboundProcessor } from './processors/outbound.js';
 import { createValidateProcessor } from './processors/validate.js';
+import { startReportWorker } from './processors/report.js';
 import { upstreamFailureOf } from '../src/ops/metrics.js';
 
 /** Starts one BullMQ worker per queue; `close()` waits for running jobs (graceful shutdown). */
@@ -13,7 +14,8 @@ export async function startWorkers(services: Services): Promise<{ close(): Promi
   const validateConnection = bullConnection(config);
   connections.push(validateConnection);
   const validate = new Worker(QUEUES.validate, createValidateProcessor(services), { connection: validateConnection, prefix: bullPrefix(config), concurrency: 4 });
-  const workers = [outbound, validate];
+  const report = await startReportWorker(services);
+  const workers = [outbound, validate, report.worker];
   for (const worker of workers) {
     worker.on('failed', (job, err) => {
       log.warn({ queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
@@ -26,6 +28,7 @@ export async function startWorkers(services: Services): Promise<{ close(): Promi
   return {
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+      await report.close();
       for (const c of connections) c.disconnect();
     },
   };

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { trips } from './schema.js';
+import { trips } from './schema-core.js';
 
 /**
  * Oversight tables (issue 5): validation findings (`alerts`), the health watch list (blind indexes only) and the

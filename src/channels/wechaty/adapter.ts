@@ -62,7 +62,8 @@ export function createWechatyChannel(deps: WechatyChannelDeps) {
     if (texts.length > 0) await msg.say(texts.join('\n\n'));
     // A redelivered message repeats the text but not the image (it was sent with the first delivery).
     if (!turn.duplicate) {
-      for (const code of qrCodes) await msg.say(FileBox.fromBuffer(await tripQrPng(code), `trip-${code}.png`));
+      // Base64, not Buffer: puppets that forward the file (wechaty-puppet-service, the mock) serialize it to JSON.
+      for (const code of qrCodes) await msg.say(FileBox.fromBase64((await tripQrPng(code)).toString('base64'), `trip-${code}.png`));
     }
     return { inbound, texts, qrCodes };
   }

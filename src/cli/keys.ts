@@ -1,0 +1,151 @@
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { ensureDevSecrets } from '../bootstrap.js';
+import { loadConfig } from '../config.js';
+import { loggerOptions } from '../logger.js';
+import { deriveKeys } from '../security/keys.js';
+import { createApiKeyRepository } from '../store/api-keys.js';
+import { createAuditRepository } from '../store/audit.js';
+import { migrateDatabase, openDatabase, type Database } from '../store/db.js';
+import { API_KEY_ROLES, STAFF_ROLES, type ApiKeyRole, type StaffRole } from '../store/schema.js';
+import { createStaffRepository } from '../store/staff.js';
+import { addDays } from '../store/time.js';
+import { createVault } from '../store/vault.js';
+
+/**
+ * `npm run keys -- create --role ROLE [--city CODE] [--station NAME] [--label L] [--expires-days N]`  → the key, alone on the last line
+ * `npm run keys -- enroll --role ROLE [--city CODE] [--station NAME] [--expires-days N]`               → a one-time code, alone on the last line
+ * `npm run keys -- list` · `npm run keys -- revoke <id>`
+ * Opens only the database (as `npm start` would: DATABASE_URL, or the embedded store in DATA_DIR); Redis is not needed.
+ */
+const USAGE = `usage:
+  npm run keys -- create --role ${API_KEY_ROLES.join('|')} [--city CODE] [--station NAME] [--label TEXT] [--expires-days N]
+  npm run keys -- enroll --role ${STAFF_ROLES.join('|')} [--city CODE] [--station NAME] [--expires-days N]
+  npm run keys -- list
+  npm run keys -- revoke <key id>`;
+
+const DEFAULT_ENROLL_DAYS = 7;
+
+class UsageError extends Error {}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function cityOf(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!/^\d{6}$/.test(value)) throw new UsageError(`--city: expected a 6-digit city code such as 210100, got "${value.slice(0, 20)}"`);
+  return value;
+}
+
+function daysOf(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const days = Number(value);
+  if (!Number.isFinite(days) || days <= 0 || days > 3650) throw new UsageError(`--expires-days: expected a number of days between 1 and 3650, got "${value.slice(0, 20)}"`);
+  return days;
+}
+
+function roleOf<R extends string>(value: string | undefined, roles: readonly R[]): R {
+  if (value === undefined) throw new UsageError(`--role is required (${roles.join(', ')})`);
+  if (!(roles as readonly string[]).includes(value)) throw new UsageError(`--role: expected one of ${roles.join(', ')}, got "${value.slice(0, 20)}"`);
+  return value as R;
+}
+
+function textOf(value: string | undefined, name: string): string | null {
+  if (value === undefined) return null;
+  const text = value.trim();
+  if (text === '' || text.length > 100) throw new UsageError(`--${name}: expected 1-100 characters`);
+  return text;
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: { role: { type: 'string' }, city: { type: 'string' }, station: { type: 'string' }, label: { type: 'string' }, 'expires-days': { type: 'string' }, help: { type: 'boolean' } },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) throw new UsageError('a command is required');
+
+  const log = pino({ ...loggerOptions({ logLevel: 'warn', logPretty: false }) }, pino.destination(2));
+  const env = await ensureDevSecrets(process.env, log);
+  const config = loadConfig(env);
+  if (!config.masterKey) throw new Error('BOARDROLL_MASTER_KEY is required');
+  const keys = deriveKeys(config.masterKey);
+  let database: Database | null = null;
+  try {
+    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, onPoolError: (err) => log.warn({ err: err.message }, 'database pool error') });
+    await migrateDatabase(database);
+    // A wrong master key would make keys nobody can verify: refuse, as the service does at start.
+    await createVault(database.db, keys).checkKey();
+    const apiKeys = createApiKeyRepository({ db: database.db, keys });
+    const staff = createStaffRepository({ db: database.db, keys });
+    const audit = createAuditRepository({ db: database.db });
+
+    switch (command) {
+      case 'create': {
+        const role = roleOf<ApiKeyRole>(values.role, API_KEY_ROLES);
+        const city = cityOf(values.city);
+        const days = daysOf(values['expires-days']);
+        const created = await apiKeys.create({
+          role, city, station: textOf(values.station, 'station'), label: textOf(values.label, 'label'), expiresAt: days === null ? null : addDays(new Date(), days),
+        });
+        await audit.append({ actor: 'cli', action: 'apikey.create', subject: created.id, details: { role, city, expiresDays: days } });
+        out(`API key ${created.id}: role ${role}${city ? `, city ${city}` : ''}${days ? `, expires in ${days} days` : ''}. It is shown once; keep it safe.`);
+        out(created.key);
+        return;
+      }
+      case 'enroll': {
+        const role = roleOf<StaffRole>(values.role, STAFF_ROLES);
+        const city = cityOf(values.city);
+        const station = textOf(values.station, 'station');
+        const days = daysOf(values['expires-days']) ?? DEFAULT_ENROLL_DAYS;
+        const code = await staff.createEnrollmentCode({ role, city, station, ttlHours: days * 24 });
+        await audit.append({ actor: 'cli', action: 'staff.enrollment_code', details: { role, city, station, expiresDays: days } });
+        out(`One-time enrollment code: role ${role}${city ? `, city ${city}` : ''}${station ? `, station ${station}` : ''}, valid ${days} days.`);
+        out('The staff member sends "绑定 <code>" (or "enroll <code>") to the official account.');
+        out(code);
+        return;
+      }
+      case 'list': {
+        const list = await apiKeys.list();
+        if (list.length === 0) { out('no API keys'); return; }
+        for (const k of list) {
+          const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : k.expiresAt && k.expiresAt.getTime() <= Date.now() ? 'expired' : 'active';
+          out([k.id, `${k.prefix}…`, k.role, k.city ?? '-', k.station ?? '-', k.label ?? '-', k.createdAt.toISOString(), k.expiresAt?.toISOString() ?? 'no expiry', state].join('\t'));
+        }
+        return;
+      }
+      case 'revoke': {
+        const id = rest[0];
+        if (id === undefined || !z.uuid().safeParse(id).success) throw new UsageError('revoke: expected the key id (a uuid, as `list` shows it)');
+        if (!(await apiKeys.revoke(id))) throw new UsageError(`revoke: no active API key with id ${id}`);
+        await audit.append({ actor: 'cli', action: 'apikey.revoke', subject: id });
+        out(`revoked ${id}`);
+        return;
+      }
+      default:
+        throw new UsageError(`unknown command "${command.slice(0, 20)}"`);
+    }
+  } finally {
+    await database?.close();
+  }
+}
+
+run(process.argv.slice(2)).then(
+  () => { process.exitCode = 0; },
+  (err: unknown) => {
+    if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`${err.message}\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (err instanceof z.ZodError) {
+      process.stderr.write(`configuration error:\n${z.prettifyError(err)}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(`keys failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
