@@ -1,5 +1,5 @@
 import type { SmsKind } from '../../config.js';
-import type { Locale, Reply, TextParam, TextParams, TextRef } from '../../contracts/conversation.js';
+import type { Locale, Reply, TextParam, TextParams } from '../../contracts/conversation.js';
 import type { FlowRegistry } from '../../engine/registry.js';
 import type { Translator } from '../../i18n/i18n.js';
 import { renderText } from '../../i18n/render.js';
@@ -199,4 +199,4 @@ export function renderTurn(replies: readonly Reply[], context: SmsRenderContext)
   return chosen;
 }
 
-export type { TextRef };
+

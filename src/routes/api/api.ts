@@ -7,6 +7,7 @@ import type { ApiKeyRecord } from '../../store/api-keys.js';
 import type { ApiKeyRole } from '../../store/schema.js';
 import type { Trip } from '../../store/trips.js';
 import type { RosterEntry } from '../../store/passengers.js';
+import { bearerDoc, zodDocs } from '../ops/docs.js';
 
 declare module 'fastify' {
   interface FastifyRequest { apiKey: ApiKeyRecord | null }
@@ -74,7 +75,10 @@ export async function apiRoutes(app: FastifyInstance, opts: { services: Services
   const { trips, passengers, audit } = services.repos;
   app.decorateRequest('apiKey', null);
 
-  app.get('/api/v1/trips/:code/roster', async (request) => {
+  app.get('/api/v1/trips/:code/roster', {
+    schema: bearerDoc({ summary: 'Masked roster of a trip with declared, registered and arrived counts', tags: ['trips'], description: 'Roles: station, authority, health, admin; a city-scoped key sees only its city\'s trips.' }),
+    config: zodDocs({ params: CodeParams }),
+  }, async (request) => {
     const key = await authenticate(services, request, ['station', 'authority', 'health', 'admin']);
     const { code } = parseOr400(CodeParams, request.params);
     const trip = await trips.byCode(code);
@@ -91,7 +95,10 @@ export async function apiRoutes(app: FastifyInstance, opts: { services: Services
     };
   });
 
-  app.get('/api/v1/trace', async (request) => {
+  app.get('/api/v1/trace', {
+    schema: bearerDoc({ summary: 'Trips and co-passengers of a person or vehicle in a date range (audited)', tags: ['trace'], description: 'Roles: authority, health (unmasked), admin (masked). Give exactly one of idNumber, phone, plate; reason is required.' }),
+    config: zodDocs({ querystring: TraceQuery }),
+  }, async (request) => {
     const key = await authenticate(services, request, ['authority', 'health', 'admin']);
     const q = parseOr400(TraceQuery, request.query);
     const window = { from: q.from ? SHANGHAI_DAY(q.from, false) : undefined, to: q.to ? SHANGHAI_DAY(q.to, true) : undefined };

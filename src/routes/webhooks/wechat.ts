@@ -31,7 +31,9 @@ export function renderPassiveText(translator: Translator, locale: Parameters<Tra
  * passive reply (encrypted in safe mode). Retries get the first reply and no second effect (the service dedupes).
  */
 export async function wechatRoutes(app: FastifyInstance, deps: WechatRouteDeps): Promise<void> {
-  app.addContentTypeParser(['text/xml', 'application/xml', 'text/plain'], { parseAs: 'string', bodyLimit: MAX_INBOUND_XML_BYTES }, (_req, body, done) => done(null, body));
+  // WeChat posts XML only: anything else (JSON, forms, plain text) is 415 in this scope.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['text/xml', 'application/xml'], { parseAs: 'string', bodyLimit: MAX_INBOUND_XML_BYTES }, (_req, body, done) => done(null, body));
 
   app.get('/wechat', async (request, reply) => {
     const query = request.query as Query;
