@@ -12,8 +12,22 @@ export function passengerQuestions(prefix: string, options: { phoneOptional: boo
       shortcut: { parse: 'residentId', set: { idType: '1', idNumber: 'value' }, next: options.matchPreregistration ? 'matchPrereg' : 'phoneSelf' },
     },
     { id: 'idNumber', kind: 'collect', field: 'idNumber', parse: 'idNumber', prompt: `${prefix}.idNumber.prompt` },
+    // A ticketing pre-registration matched by the typed document number: shown masked, `1` takes it. The offer is its
+    // own step here (not a jump back to useSaved): a skipped step continues in order, so a `next` on it would loop.
     ...(options.matchPreregistration
-      ? [{ id: 'matchPrereg', kind: 'action', action: 'matchPreregistration', next: 'useSaved', on: { none: 'phoneSelf' }, when: [{ field: 'ignoreSaved', missing: true }, { field: 'fromSaved', missing: true }] }]
+      ? [
+        { id: 'matchPrereg', kind: 'action', action: 'matchPreregistration', on: { none: 'phoneSelf' }, when: [{ field: 'ignoreSaved', missing: true }, { field: 'fromSaved', missing: true }] },
+        {
+          id: 'usePrereg', kind: 'choice', prompt: `${prefix}.useSaved.prompt`, when: [{ field: 'ignoreSaved', missing: true }, { field: 'fromSaved', missing: true }],
+          options: [
+            {
+              value: '1', skipFilled: true, next: 'phoneSelf',
+              set: { name: 'var:saved.name', idType: 'var:saved.idType', idNumber: 'var:saved.idNumber', phone: 'var:saved.phone', fromSaved: true },
+            },
+            { value: '2', next: 'phoneSelf', set: { ignoreSaved: true } },
+          ],
+        },
+      ]
       : []),
     {
       id: 'phoneSelf', kind: 'choice', prompt: `${prefix}.phoneSelf.prompt`, when: [{ channel: ['sms'] }, { field: 'phone', missing: true }],

@@ -14,6 +14,9 @@ apt_install() {
 
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
 
+# Debian's Chromium (and a CJK font for readable screenshots) for the simulator page test (playwright-core, no download)
+[ -x /usr/bin/chromium ] || apt_install chromium fonts-wqy-microhei
+
 # Redis on 127.0.0.1:6379
 if ! port_open 6379; then
   command -v redis-server >/dev/null || apt_install redis-server

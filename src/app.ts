@@ -1,8 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Services } from './services.js';
 import { AppError } from './errors.js';
+import { sealRecipient } from './security/recipient.js';
 import { healthRoutes } from './routes/health.js';
 import { wechatRoutes } from './routes/webhooks/wechat.js';
+import { smsRoutes } from './routes/webhooks/sms.js';
 import { apiRoutes } from './routes/api/api.js';
 import { registerOpenApi } from './routes/ops/docs.js';
 import { opsRoutes, registerHttpMetrics } from './routes/ops/ops.js';
@@ -42,8 +44,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(healthRoutes, { services });
   if (services.wechat) {
     const wechat = services.wechat;
-    await app.register(async (scope) => wechatRoutes(scope, { token: wechat.token, crypto: wechat.crypto, conversation: services.conversation, translator: services.translator, outbound: services.queues.outbound }));
+    await app.register(async (scope) => wechatRoutes(scope, { token: wechat.token, crypto: wechat.crypto, conversation: services.conversation, translator: services.translator, outbound: services.queues.outbound, sealRecipient: (openid) => sealRecipient(services.keys.session, openid) }));
   }
+  const uplinkToken = services.config.sms.uplinkToken;
+  if (uplinkToken) await app.register(async (scope) => smsRoutes(scope, { uplinkToken, channel: services.sms.channel }));
   await app.register(apiRoutes, { services });
   await app.register(opsRoutes, { services });
   if (services.config.simulator) await app.register(simulatorRoutes, { services });

@@ -26,6 +26,9 @@ import { createPreregistrationRepository } from './store/preregistrations.js';
 import { createAlertRepository, createTripContactRepository, createWatchlistRepository } from './store/oversight.js';
 import { createOversightHooks } from './oversight/hooks.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
+import { createSmsChannel, type SmsChannel } from './channels/sms/sms-channel.js';
+import { createSmsSender } from './channels/sms/sms-sender.js';
+import { createSmsRepository, type SmsRepository } from './store/sms.js';
 
 export const LOCALES_DIR = fileURLToPath(new URL('../locales/', import.meta.url));
 
@@ -57,6 +60,8 @@ export interface Services {
   actionDeps: ActionDeps;
   /** Prometheus registry, funnel and upstream error counters (src/ops/metrics.ts). */
   metrics: Metrics;
+  /** The SMS channel (invitations, uplinks, sends, receipts) and its message store (issue 4). */
+  sms: { channel: SmsChannel; messages: SmsRepository };
   wechat: { token: string; crypto: WechatCrypto | null; api: OaApiClient | null } | null;
   userKeyOf(channel: string, userId: string): string;
   close(): Promise<void>;
@@ -108,9 +113,13 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   const validate = new Queue(QUEUES.validate, { connection: outboundConnection, prefix: bullPrefix(config) });
   validate.on('error', (err) => log.warn({ err: err.message }, 'validate queue error'));
   const oversight = createOversightHooks({ preregistrations: repos.preregistrations, tripContacts: repos.tripContacts, validateQueue: validate, retentionDays: config.retentionDays, log });
+  // The SMS channel needs the conversation service, which needs the actions: bound once both exist.
+  let lateSms: SmsChannel | null = null;
+  const smsChannel = (): SmsChannel => { if (!lateSms) throw new Error('the SMS channel is not ready'); return lateSms; };
   const actionDeps: ActionDeps = {
     trips: repos.trips, passengers: repos.passengers, staff: repos.staff, retentionDays: config.retentionDays, audit: repos.audit,
     findPreregistration: oversight.findPreregistration, afterRegistration: oversight.afterRegistration, afterTripCreated: oversight.afterTripCreated,
+    inviteBySms: (trip, phone, invitedBy) => smsChannel().inviteBySms(trip, phone, invitedBy),
     ...options.actionDeps,
   };
   const actions = createActions(actionDeps);
@@ -124,6 +133,13 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   });
   const outbound = new Queue(QUEUES.outbound, { connection: outboundConnection, prefix: bullPrefix(config) });
   outbound.on('error', (err) => log.warn({ err: err.message }, 'outbound queue error'));
+  const smsMessages = createSmsRepository({ db: database.db, vault, keys });
+  const smsSender = config.sms.accessKeyId && config.sms.accessKeySecret ? createSmsSender(config.sms, { log: log.child({ channel: 'sms' }) }) : null;
+  const sms = createSmsChannel({
+    config, log: log.child({ channel: 'sms' }), conversation, registry, translator, sessions, sms: smsMessages, trips: repos.trips,
+    tripContacts: repos.tripContacts, outbound, userKeyOf, sender: smsSender, retentionDays: config.retentionDays,
+  });
+  lateSms = sms;
 
   const { token, aesKey, appId, appSecret } = config.wechat;
   const wechat = token
@@ -136,8 +152,9 @@ export async function openServices(config: Config, options: OpenServicesOptions 
 
   return {
     config, logger: options.logger, log, database, redis, keys, vault, repos, translator, registry, conversation,
-    queues: { outbound, validate }, actionDeps, metrics, wechat, userKeyOf,
+    queues: { outbound, validate }, actionDeps, metrics, wechat, userKeyOf, sms: { channel: sms, messages: smsMessages },
     async close() {
+      await sms.drain();
       await outbound.close();
       await validate.close();
       outboundConnection.disconnect();

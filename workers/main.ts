@@ -10,7 +10,7 @@ import { upstreamFailureOf } from '../src/ops/metrics.js';
 export async function startWorkers(services: Services): Promise<{ close(): Promise<void> }> {
   const { config, log } = services;
   const connections = [bullConnection(config)];
-  const outbound = new Worker(QUEUES.outbound, createOutboundProcessor(services), { connection: connections[0]!, prefix: bullPrefix(config), concurrency: 8 });
+  const outbound = new Worker(QUEUES.outbound, createOutboundProcessor(services, { sms: (messageId) => services.sms.channel.sendMessage(messageId) }), { connection: connections[0]!, prefix: bullPrefix(config), concurrency: 8 });
   const validateConnection = bullConnection(config);
   connections.push(validateConnection);
   const validate = new Worker(QUEUES.validate, createValidateProcessor(services), { connection: validateConnection, prefix: bullPrefix(config), concurrency: 4 });
@@ -25,8 +25,12 @@ export async function startWorkers(services: Services): Promise<{ close(): Promi
     worker.on('error', (err) => log.warn({ queue: worker.name, err: err.message }, 'worker error'));
   }
   await Promise.all(workers.map((w) => w.waitUntilReady()));
+  // SMS uplinks stored but left unprocessed by a crashed web process (src/channels/sms/sms-channel.ts).
+  const smsSweep = setInterval(() => { services.sms.channel.sweep().catch((e: unknown) => log.warn({ err: e instanceof Error ? e.name : 'unknown' }, 'sms sweep failed')); }, 60_000);
+  smsSweep.unref();
   return {
     async close() {
+      clearInterval(smsSweep);
       await Promise.all(workers.map((w) => w.close()));
       await report.close();
       for (const c of connections) c.disconnect();

@@ -7,13 +7,15 @@ import { z } from 'zod';
 export const QUEUES = { outbound: 'outbound', validate: 'validate', report: 'report', retention: 'retention' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-/** Send a trip's QR code image to the OA user who registered it (customer-service API). */
+/** Send a trip's QR code image to the OA user who registered it (customer-service API). `openid` is sealed: src/security/recipient.ts. */
 export const SendTripQrJob = z.strictObject({ kind: z.literal('wechat-trip-qr'), tripId: z.string().uuid(), openid: z.string().min(1), reqId: z.string().optional() });
 /** Send an SMS that is already recorded in the outbound table (by id: its phone and text stay in the database). */
 export const SendSmsJob = z.strictObject({ kind: z.literal('sms'), messageId: z.string().uuid(), reqId: z.string().optional() });
 /** Send a text through the OA customer-service API (alerts to drivers and officials). */
 export const SendWechatTextJob = z.strictObject({ kind: z.literal('wechat-text'), openid: z.string().min(1), key: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])), locale: z.enum(['zh-CN', 'en']) });
-export const OutboundJob = z.discriminatedUnion('kind', [SendTripQrJob, SendSmsJob, SendWechatTextJob]);
+/** The rest of a reply too long for one passive reply (WeChat cuts at about 2048 bytes); `text` is sealed like `openid`. */
+export const SendWechatContinuationJob = z.strictObject({ kind: z.literal('wechat-continuation'), openid: z.string().min(1), text: z.string().min(1), reqId: z.string().optional() });
+export const OutboundJob = z.discriminatedUnion('kind', [SendTripQrJob, SendSmsJob, SendWechatTextJob, SendWechatContinuationJob]);
 export type OutboundJob = z.infer<typeof OutboundJob>;
 
 /** Check a trip (capacity, same person on two trips, missing at departure, watch list): after a registration, at departure, after a watch-list upload. */

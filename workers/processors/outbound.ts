@@ -3,6 +3,7 @@ import { OutboundJob } from '../../src/contracts/jobs.js';
 import { UpstreamError } from '../../src/errors.js';
 import type { Services } from '../../src/services.js';
 import { renderText } from '../../src/i18n/render.js';
+import { openRecipient } from '../../src/security/recipient.js';
 
 const MAX_QR_SECONDS = 2_592_000;
 const DAY_SECONDS = 86_400;
@@ -36,13 +37,19 @@ export function createOutboundProcessor(services: Services, extra: { sms?: (mess
             url = qr.url;
           }
           const mediaId = await api.uploadImage(await api.qrPng(url), `trip-${trip.code}.png`);
-          await api.sendImage(data.openid, mediaId);
+          await api.sendImage(openRecipient(services.keys.session, data.openid), mediaId);
           return 'sent';
         }
         case 'wechat-text': {
           const api = services.wechat?.api;
           if (!api) throw new UnrecoverableError('WECHAT_APPID/WECHAT_APPSECRET are not configured');
-          await api.sendText(data.openid, renderText(services.translator, data.locale, { key: data.key, params: data.params }));
+          await api.sendText(openRecipient(services.keys.session, data.openid), renderText(services.translator, data.locale, { key: data.key, params: data.params }));
+          return 'sent';
+        }
+        case 'wechat-continuation': {
+          const api = services.wechat?.api;
+          if (!api) throw new UnrecoverableError('WECHAT_APPID/WECHAT_APPSECRET are not configured');
+          await api.sendText(openRecipient(services.keys.session, data.openid), openRecipient(services.keys.session, data.text));
           return 'sent';
         }
         case 'sms': {

@@ -49,16 +49,17 @@ export function createReportProcessor(services: Services, queue: Queue, retry: R
 }
 
 /** The report worker, its queue (fan-out target) and the daily job scheduler from REPORT_TIME. */
-export async function startReportWorker(services: Services): Promise<{ worker: Worker; close(): Promise<void> }> {
+export async function startReportWorker(services: Services, retry: ReportRetry = DEFAULT_REPORT_RETRY): Promise<{ worker: Worker; queue: Queue; close(): Promise<void> }> {
   const { config } = services;
   const queueConnection = bullConnection(config);
   const workerConnection = bullConnection(config);
   const queue = new Queue(QUEUES.report, { connection: queueConnection, prefix: bullPrefix(config) });
   queue.on('error', (err) => services.log.warn({ err: err.message }, 'report queue error'));
-  const worker = new Worker(QUEUES.report, createReportProcessor(services, queue), { connection: workerConnection, prefix: bullPrefix(config), concurrency: 2 });
+  const worker = new Worker(QUEUES.report, createReportProcessor(services, queue, retry), { connection: workerConnection, prefix: bullPrefix(config), concurrency: 2 });
   await scheduleDailyReports(queue, config.reportTime);
   return {
     worker,
+    queue,
     async close() {
       await worker.close();
       await queue.close();

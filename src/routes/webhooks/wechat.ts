@@ -17,6 +17,8 @@ export interface WechatRouteDeps {
   conversation: ConversationService;
   translator: Translator;
   outbound: Queue;
+  /** Seals the openid put into job data. */
+  sealRecipient(openid: string): string;
 }
 
 type Query = Record<string, unknown>;
@@ -61,8 +63,9 @@ export async function wechatRoutes(app: FastifyInstance, deps: WechatRouteDeps):
     const dedupeKey = dedupeKeyOf(message);
     request.log.info({ dedupeKey, kind: input.type }, 'wechat message');
     const turn = await deps.conversation.handle({ channel: 'wechat', userId: message.fromUser, dedupeKey, input });
-    if (!turn.duplicate) await enqueueAttachments(deps.outbound, turn.replies, message.fromUser, dedupeKey);
-    const content = renderPassiveText(deps.translator, turn.locale, turn.replies);
+    if (!turn.duplicate) await enqueueAttachments(deps.outbound, turn.replies, deps.sealRecipient(message.fromUser), dedupeKey);
+    const [content = '', ...rest] = splitForPassiveReply(renderPassiveText(deps.translator, turn.locale, turn.replies));
+    if (!turn.duplicate && rest.length > 0) await enqueueContinuation(deps, rest, message.fromUser, dedupeKey);
     if (content === '') return reply.type('text/plain').send('success');
     const replyXml = buildTextReply({ toUser: message.fromUser, fromUser: message.toUser, createTime: Math.floor(Date.now() / 1000), content });
     if (!safeMode || !deps.crypto) return reply.type('application/xml').send(replyXml);
@@ -71,16 +74,37 @@ export async function wechatRoutes(app: FastifyInstance, deps: WechatRouteDeps):
   });
 }
 
+/** WeChat shows at most about 2048 bytes of a passive text reply: split on line breaks into parts under that. */
+export const PASSIVE_REPLY_MAX_BYTES = 2000;
+export function splitForPassiveReply(text: string): string[] {
+  if (Buffer.byteLength(text) <= PASSIVE_REPLY_MAX_BYTES) return [text];
+  const parts: string[] = [];
+  let current = '';
+  for (const line of text.split('\n')) {
+    const candidate = current === '' ? line : `${current}\n${line}`;
+    if (Buffer.byteLength(candidate) > PASSIVE_REPLY_MAX_BYTES && current !== '') { parts.push(current); current = line; } else current = candidate;
+  }
+  if (current !== '') parts.push(current);
+  return parts;
+}
+
+async function enqueueContinuation(deps: WechatRouteDeps, parts: string[], openid: string, reqId: string): Promise<void> {
+  for (const [index, part] of parts.entries()) {
+    const job: OutboundJob = { kind: 'wechat-continuation', openid: deps.sealRecipient(openid), text: deps.sealRecipient(part), reqId };
+    await deps.outbound.add(job.kind, job, { jobId: jobId('more', reqId, String(index)), attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: 1000, removeOnFail: 5000 });
+  }
+}
+
 function bodyText(request: FastifyRequest): string {
   if (typeof request.body === 'string') return request.body;
   throw new InputError('WECHAT_BAD_XML', 'body: expected an XML document (Content-Type text/xml)');
 }
 
 /** The trip QR image goes out through the customer-service API from a worker: slow, and must not risk WeChat's 5 s deadline. */
-async function enqueueAttachments(outbound: Queue, replies: Reply[], openid: string, reqId: string): Promise<void> {
+async function enqueueAttachments(outbound: Queue, replies: Reply[], sealedOpenid: string, reqId: string): Promise<void> {
   for (const r of replies) {
     if (r.type !== 'qr') continue;
-    const job: OutboundJob = { kind: 'wechat-trip-qr', tripId: r.tripId, openid, reqId };
+    const job: OutboundJob = { kind: 'wechat-trip-qr', tripId: r.tripId, openid: sealedOpenid, reqId };
     await outbound.add(job.kind, job, { jobId: jobId('qr', r.tripId), attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: 1000, removeOnFail: 5000 });
   }
 }
