@@ -131,13 +131,17 @@ function summarize(name: string, outcomes: RiderOutcome[], store: StoreCheck): v
   if (mismatches.length > 0) note(`${name}: ${mismatches.length} riders did not finish, e.g. ${mismatches.slice(0, 3).join('; ')}`);
 }
 
-async function withService<T>(args: { adminUrl: string; redisUrl: string; trips?: number }, run: (server: ServerChild, ctx: { databaseUrl: string; masterKey: string }) => Promise<T>): Promise<T> {
+async function withService<T>(args: { name: string; adminUrl: string; redisUrl: string; trips?: number }, run: (server: ServerChild, ctx: { databaseUrl: string; masterKey: string }) => Promise<T>): Promise<T> {
   const db = await freshDatabase(args.adminUrl);
   const prefix = `faults-${randomUUID().slice(0, 8)}`;
   const env = serviceEnv({ databaseUrl: db.url, redisUrl: args.redisUrl, prefix, aes: true, logLevel: 'warn' });
   const server = await startServer('service', env, args.trips ?? 20);
+  let crashed = false;
+  server.child.once('exit', (code, signal) => { crashed = true; note(`${args.name}: the service process EXITED during the run (code ${code}, signal ${signal})`); });
   try {
-    return await run(server, { databaseUrl: db.url, masterKey: env['BOARDROLL_MASTER_KEY'] ?? '' });
+    const result = await run(server, { databaseUrl: db.url, masterKey: env['BOARDROLL_MASTER_KEY'] ?? '' });
+    figure(`${args.name}.service_crashes`, crashed ? 1 : 0);
+    return result;
   } finally {
     await server.stop();
     await dropRedisPrefix(args.redisUrl, prefix).catch((err: unknown) => note(`redis cleanup: ${String(err)}`));
@@ -147,7 +151,7 @@ async function withService<T>(args: { adminUrl: string; redisUrl: string; trips?
 
 // ─── (a) retries ────────────────────────────────────────────────────────────────────────────────────────────
 async function retries(): Promise<void> {
-  await withService({ adminUrl: SHARED_PG_URL, redisUrl: SHARED_REDIS_URL }, async (server, ctx) => {
+  await withService({ name: 'retries', adminUrl: SHARED_PG_URL, redisUrl: SHARED_REDIS_URL }, async (server, ctx) => {
     const outcomes = await Promise.all(Array.from({ length: RIDERS }, (_, i) => rideWithRetries(server.port, newPassenger(server.trips[i % server.trips.length]?.code ?? ''), { copies: 3 })));
     const store = await checkStore(ctx.databaseUrl, ctx.masterKey, outcomes);
     summarize('retries', outcomes, store);
@@ -168,7 +172,7 @@ async function redisRestart(): Promise<void> {
   }
   try {
     const r = redis;
-    await withService({ adminUrl: SHARED_PG_URL, redisUrl: r.url }, async (server, ctx) => {
+    await withService({ name: 'redis_restart', adminUrl: SHARED_PG_URL, redisUrl: r.url }, async (server, ctx) => {
       const crash = (async () => { await sleep(2500); note('redis_restart: killing redis-server (SIGKILL) and starting it again'); await r.restart(1000); await sleep(4000); })();
       const outcomes = await loadUntil(server.port, server, crash, 40);
       const store = await checkStore(ctx.databaseUrl, ctx.masterKey, outcomes);
@@ -192,7 +196,7 @@ async function postgresRestart(): Promise<void> {
   }
   try {
     const c = cluster;
-    await withService({ adminUrl: c.adminUrl, redisUrl: SHARED_REDIS_URL }, async (server, ctx) => {
+    await withService({ name: 'postgres_restart', adminUrl: c.adminUrl, redisUrl: SHARED_REDIS_URL }, async (server, ctx) => {
       const outage = (async () => {
         await sleep(2500);
         note('postgres_restart: stopping PostgreSQL (fast shutdown) for 2 s');
@@ -256,7 +260,7 @@ async function workerKill(): Promise<void> {
 
 // ─── (e) fuzz ───────────────────────────────────────────────────────────────────────────────────────────────
 async function fuzz(): Promise<void> {
-  await withService({ adminUrl: SHARED_PG_URL, redisUrl: SHARED_REDIS_URL, trips: 0 }, async (server, ctx) => {
+  await withService({ name: 'fuzz', adminUrl: SHARED_PG_URL, redisUrl: SHARED_REDIS_URL, trips: 0 }, async (server, ctx) => {
     const keys = { token: TOKEN, aesKey: AES_KEY, appId: APPID };
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });
     const base = `http://127.0.0.1:${server.port}`;

@@ -14,7 +14,8 @@ import { loggerOptions } from './logger.js';
 import { ALL_FLOWS } from '../flows/all-flows.js';
 import { createWechatCrypto, type WechatCrypto } from './channels/wechat/wechat-crypto.js';
 import { createOaApiClient, type OaApiClient } from './channels/wechat/api-client.js';
-import { deriveKeys, userKey, type DerivedKeys } from './security/keys.js';
+import { userKey, type DerivedKeys } from './security/keys.js';
+import { openKeyRing } from './store/key-ring.js';
 import { migrateDatabase, openDatabase, type Database } from './store/db.js';
 import { createVault, type Vault } from './store/vault.js';
 import { createTripRepository } from './store/trips.js';
@@ -88,10 +89,15 @@ export function bullPrefix(config: Config): string {
 export async function openServices(config: Config, options: OpenServicesOptions = {}): Promise<Services> {
   if (!config.masterKey) throw new Error('BOARDROLL_MASTER_KEY is required');
   const log = options.logger ?? pino(loggerOptions(config));
-  const keys = deriveKeys(config.masterKey);
   const database = options.database ?? await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onPoolError: (err) => log.warn({ err }, 'database pool error') });
   await migrateDatabase(database);
-  const vault = createVault(database.db, keys);
+  // Envelope keys (src/store/key-ring.ts): a wrong master key is refused here, before anything is read or written.
+  const ring = await openKeyRing(database.db, { masterKey: config.masterKey, previousMasterKey: config.previousMasterKey }).catch(async (err: unknown) => {
+    if (!options.database) await database.close();
+    throw err;
+  });
+  const keys = ring.keys;
+  const vault = createVault(database.db, keys, { ring });
   await vault.checkKey();
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));

@@ -4,14 +4,13 @@ import { z } from 'zod';
 import { ensureDevSecrets } from '../bootstrap.js';
 import { loadConfig } from '../config.js';
 import { loggerOptions } from '../logger.js';
-import { deriveKeys } from '../security/keys.js';
 import { createApiKeyRepository } from '../store/api-keys.js';
 import { createAuditRepository } from '../store/audit.js';
 import { migrateDatabase, openDatabase, type Database } from '../store/db.js';
 import { API_KEY_ROLES, STAFF_ROLES, type ApiKeyRole, type StaffRole } from '../store/schema.js';
 import { createStaffRepository } from '../store/staff.js';
 import { addDays } from '../store/time.js';
-import { createVault } from '../store/vault.js';
+import { openKeyRing } from '../store/key-ring.js';
 
 /**
  * `npm run keys -- create --role ROLE [--city CODE] [--station NAME] [--label L] [--expires-days N]`  → the key, alone on the last line
@@ -66,18 +65,29 @@ async function run(argv: string[]): Promise<void> {
   });
   const [command, ...rest] = positionals;
   if (values.help || command === undefined) throw new UsageError('a command is required');
+  // Bad arguments are refused before the database is opened.
+  if (command === 'create' || command === 'enroll') {
+    roleOf(values.role, command === 'create' ? API_KEY_ROLES : STAFF_ROLES);
+    cityOf(values.city);
+    daysOf(values['expires-days']);
+    textOf(values.station, 'station');
+    textOf(values.label, 'label');
+  } else if (command === 'revoke') {
+    if (rest[0] === undefined || !z.uuid().safeParse(rest[0]).success) throw new UsageError('revoke: expected the key id (a uuid, as `list` shows it)');
+  } else if (command !== 'list') {
+    throw new UsageError(`unknown command "${command.slice(0, 20)}"`);
+  }
 
   const log = pino({ ...loggerOptions({ logLevel: 'warn', logPretty: false }) }, pino.destination(2));
   const env = await ensureDevSecrets(process.env, log);
   const config = loadConfig(env);
   if (!config.masterKey) throw new Error('BOARDROLL_MASTER_KEY is required');
-  const keys = deriveKeys(config.masterKey);
   let database: Database | null = null;
   try {
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, onPoolError: (err) => log.warn({ err: err.message }, 'database pool error') });
     await migrateDatabase(database);
-    // A wrong master key would make keys nobody can verify: refuse, as the service does at start.
-    await createVault(database.db, keys).checkKey();
+    // The same key ring the service opens (a wrong master key is refused here, as at the service's start).
+    const { keys } = await openKeyRing(database.db, { masterKey: config.masterKey, previousMasterKey: config.previousMasterKey });
     const apiKeys = createApiKeyRepository({ db: database.db, keys });
     const staff = createStaffRepository({ db: database.db, keys });
     const audit = createAuditRepository({ db: database.db });
@@ -125,7 +135,7 @@ async function run(argv: string[]): Promise<void> {
         return;
       }
       default:
-        throw new UsageError(`unknown command "${command.slice(0, 20)}"`);
+        throw new UsageError('unknown command');
     }
   } finally {
     await database?.close();

@@ -25,6 +25,7 @@ const LABELS = {
   blindIndex: 'boardroll/v1/blind-index',
   session: 'boardroll/v1/session',
   apiKeyPepper: 'boardroll/v1/api-key-pepper',
+  keyWrap: 'boardroll/v1/key-wrap',
 } as const;
 
 function derive(master: Buffer, label: string): Buffer {
@@ -53,6 +54,24 @@ export function deriveKeys(masterKeyBase64: string): DerivedKeys {
   };
   master.fill(0);
   return Object.freeze(keys);
+}
+
+/**
+ * What the master key is used for once the store has a key ring (src/store/key-ring.ts): it only wraps the random
+ * data keys. `id` is the same public fingerprint `deriveKeys` gives as `keyId`.
+ */
+export interface MasterKey {
+  readonly id: string;
+  /** AES-256-GCM key-encryption key. */
+  readonly kek: Buffer;
+}
+
+export function masterKeyOf(masterKeyBase64: string): MasterKey {
+  const master = parseMasterKey(masterKeyBase64);
+  const id = createHash('sha256').update(derive(master, LABELS.keyId)).digest('hex').slice(0, 12);
+  const kek = derive(master, LABELS.keyWrap);
+  master.fill(0);
+  return Object.freeze({ id, kek });
 }
 
 /** A fresh random master key, base64 (what `BOARDROLL_MASTER_KEY` holds). */

@@ -73,8 +73,8 @@ export async function simulatorRoutes(app: FastifyInstance, opts: { services: Se
   });
 
   function smsState(): { enabled: true } | { enabled: false; message: string } {
-    if (!app.hasRoute({ method: 'POST', url: SMS_UPLINK_PATH })) return { enabled: false, message: 'SMS channel not configured: this build has no SMS uplink endpoint.' };
     if (!services.config.sms.uplinkToken) return { enabled: false, message: 'SMS channel not configured: set SMS_UPLINK_TOKEN (and the Alibaba Cloud SMS settings).' };
+    if (!app.hasRoute({ method: 'POST', url: SMS_UPLINK_PATH })) return { enabled: false, message: 'SMS channel not configured: this build has no SMS uplink endpoint.' };
     return { enabled: true };
   }
 

@@ -6,3 +6,4 @@ export * from './schema-core.js';
 export * from './schema-oversight.js';
 export * from './schema-reports.js';
 export * from './schema-sms.js';
+export * from './schema-protection.js';

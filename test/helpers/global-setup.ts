@@ -1,14 +1,23 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEST_PG_URL, TEST_REDIS_URL } from './env.js';
 
 const LOG_DIR = join(import.meta.dirname, '../../.tmp/test-logs');
 
+/** Logs of earlier runs go; a run going on at the same time (another terminal) keeps its files. */
+async function removeOldLogs(): Promise<void> {
+  const cutoff = Date.now() - 2 * 3600_000;
+  for (const file of await readdir(LOG_DIR).catch(() => [] as string[])) {
+    const path = join(LOG_DIR, file);
+    if ((await stat(path)).mtimeMs < cutoff) await rm(path, { force: true });
+  }
+}
+
 /** The suite needs a real Redis and a real PostgreSQL: fail at once with a clear message when either is missing. */
 export default async function setup(): Promise<() => Promise<void>> {
-  await rm(LOG_DIR, { recursive: true, force: true });
+  await removeOldLogs();
   const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   try {
     await redis.connect();

@@ -112,7 +112,9 @@ export function createSmsChannel(deps: SmsChannelDeps) {
   const sessionIdOf = (phone: string) => `sms:${deps.userKeyOf('sms', phone)}`;
 
   function track<T>(promise: Promise<T>): void {
-    const p = promise.catch((err: unknown) => { log.error({ err: errorName(err) }, 'sms background work failed'); });
+    const p = promise.catch((err: unknown) => {
+      try { log.error({ err: errorName(err) }, 'sms background work failed'); } catch { /* a failing log sink must not crash the process */ }
+    });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   }
