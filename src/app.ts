@@ -11,6 +11,7 @@ import { opsRoutes, registerHttpMetrics } from './routes/ops/ops.js';
 import { simulatorRoutes } from './simulator/routes.js';
 import { oversightRoutes } from './routes/api/oversight.js';
 import { reportRoutes } from './routes/api/reports.js';
+import { auditRoutes } from './routes/api/audit.js';
 
 /** Builds the HTTP app over already-opened services; never listens (server entry does). */
 export async function buildApp(services: Services): Promise<FastifyInstance> {
@@ -53,5 +54,6 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   if (services.config.simulator) await app.register(simulatorRoutes, { services });
   await app.register(oversightRoutes, { services });
   await app.register(reportRoutes, { services });
+  await app.register(auditRoutes, { services });
   return app;
 }

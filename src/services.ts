@@ -143,7 +143,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   const smsSender = config.sms.accessKeyId && config.sms.accessKeySecret ? createSmsSender(config.sms, { log: log.child({ channel: 'sms' }) }) : null;
   const sms = createSmsChannel({
     config, log: log.child({ channel: 'sms' }), conversation, registry, translator, sessions, sms: smsMessages, trips: repos.trips,
-    tripContacts: repos.tripContacts, outbound, userKeyOf, sender: smsSender, retentionDays: config.retentionDays,
+    tripContacts: repos.tripContacts, outbound, userKeyOf, sender: smsSender, retentionDays: config.retentionDays, sessionKey: keys.session,
   });
   lateSms = sms;
 

@@ -6,8 +6,12 @@ import { join } from 'node:path';
  * writes them under .tmp/test-logs) is scanned; an identity number or a phone number in a log fails the run.
  */
 const LOG_DIR = join(import.meta.dirname, '../.tmp/test-logs');
-/** An 18-character identity number or an 11-digit mainland mobile standing alone. */
-const PERSONAL = [/(?<![0-9A-Za-z])[1-9]\d{16}[0-9Xx](?![0-9A-Za-z])/, /(?<![0-9])1[3-9]\d{9}(?![0-9])/];
+const PERSONAL = [
+  // A resident (or residence-permit) ID: region, a real-looking birth date, sequence, check character.
+  /(?<![0-9A-Za-z])[1-8]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])/,
+  // A mainland mobile number standing alone.
+  /(?<![0-9])1[3-9]\d{9}(?![0-9])/,
+];
 
 /** After the whole suite: no service log line may hold an identity number or a phone number (issue 3). */
 async function scanLogsForPersonalData(): Promise<number> {

@@ -4,6 +4,7 @@ import { bullConnection, bullPrefix, type Services } from '../src/services.js';
 import { createOutboundProcessor } from './processors/outbound.js';
 import { createValidateProcessor } from './processors/validate.js';
 import { startReportWorker } from './processors/report.js';
+import { startRetentionWorker } from './processors/retention.js';
 import { upstreamFailureOf } from '../src/ops/metrics.js';
 
 /** Starts one BullMQ worker per queue; `close()` waits for running jobs (graceful shutdown). */
@@ -15,7 +16,8 @@ export async function startWorkers(services: Services): Promise<{ close(): Promi
   connections.push(validateConnection);
   const validate = new Worker(QUEUES.validate, createValidateProcessor(services), { connection: validateConnection, prefix: bullPrefix(config), concurrency: 4 });
   const report = await startReportWorker(services);
-  const workers = [outbound, validate, report.worker];
+  const retention = await startRetentionWorker(services);
+  const workers = [outbound, validate, report.worker, retention.worker];
   for (const worker of workers) {
     worker.on('failed', (job, err) => {
       log.warn({ queue: worker.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
@@ -33,6 +35,7 @@ export async function startWorkers(services: Services): Promise<{ close(): Promi
       clearInterval(smsSweep);
       await Promise.all(workers.map((w) => w.close()));
       await report.close();
+      await retention.close();
       for (const c of connections) c.disconnect();
     },
   };

@@ -11,6 +11,7 @@ import { API_KEY_ROLES, STAFF_ROLES, type ApiKeyRole, type StaffRole } from '../
 import { createStaffRepository } from '../store/staff.js';
 import { addDays } from '../store/time.js';
 import { openKeyRing } from '../store/key-ring.js';
+import { checkNewKey, parseBatch, rotateMasterCommand, RotateUsageError } from './rotate-master.js';
 
 /**
  * `npm run keys -- create --role ROLE [--city CODE] [--station NAME] [--label L] [--expires-days N]`  → the key, alone on the last line
@@ -22,7 +23,8 @@ const USAGE = `usage:
   npm run keys -- create --role ${API_KEY_ROLES.join('|')} [--city CODE] [--station NAME] [--label TEXT] [--expires-days N]
   npm run keys -- enroll --role ${STAFF_ROLES.join('|')} [--city CODE] [--station NAME] [--expires-days N]
   npm run keys -- list
-  npm run keys -- revoke <key id>`;
+  npm run keys -- revoke <key id>
+  npm run keys -- rotate-master [--new-key BASE64] [--batch N]`;
 
 const DEFAULT_ENROLL_DAYS = 7;
 
@@ -61,7 +63,7 @@ function textOf(value: string | undefined, name: string): string | null {
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
-    options: { role: { type: 'string' }, city: { type: 'string' }, station: { type: 'string' }, label: { type: 'string' }, 'expires-days': { type: 'string' }, help: { type: 'boolean' } },
+    options: { role: { type: 'string' }, city: { type: 'string' }, station: { type: 'string' }, label: { type: 'string' }, 'expires-days': { type: 'string' }, help: { type: 'boolean' }, 'new-key': { type: 'string' }, batch: { type: 'string' } },
   });
   const [command, ...rest] = positionals;
   if (values.help || command === undefined) throw new UsageError('a command is required');
@@ -74,6 +76,9 @@ async function run(argv: string[]): Promise<void> {
     textOf(values.label, 'label');
   } else if (command === 'revoke') {
     if (rest[0] === undefined || !z.uuid().safeParse(rest[0]).success) throw new UsageError('revoke: expected the key id (a uuid, as `list` shows it)');
+  } else if (command === 'rotate-master') {
+    checkNewKey(values['new-key']);
+    parseBatch(values.batch);
   } else if (command !== 'list') {
     throw new UsageError(`unknown command "${command.slice(0, 20)}"`);
   }
@@ -87,7 +92,8 @@ async function run(argv: string[]): Promise<void> {
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, onPoolError: (err) => log.warn({ err: err.message }, 'database pool error') });
     await migrateDatabase(database);
     // The same key ring the service opens (a wrong master key is refused here, as at the service's start).
-    const { keys } = await openKeyRing(database.db, { masterKey: config.masterKey, previousMasterKey: config.previousMasterKey });
+    const ring = await openKeyRing(database.db, { masterKey: config.masterKey, previousMasterKey: config.previousMasterKey });
+    const { keys } = ring;
     const apiKeys = createApiKeyRepository({ db: database.db, keys });
     const staff = createStaffRepository({ db: database.db, keys });
     const audit = createAuditRepository({ db: database.db });
@@ -134,6 +140,10 @@ async function run(argv: string[]): Promise<void> {
         out(`revoked ${id}`);
         return;
       }
+      case 'rotate-master': {
+        await rotateMasterCommand({ db: database.db, ring, config, newKey: values['new-key'], batch: values.batch, out });
+        return;
+      }
       default:
         throw new UsageError('unknown command');
     }
@@ -145,7 +155,7 @@ async function run(argv: string[]): Promise<void> {
 run(process.argv.slice(2)).then(
   () => { process.exitCode = 0; },
   (err: unknown) => {
-    if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (err instanceof UsageError || err instanceof RotateUsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
       process.stderr.write(`${err.message}\n${USAGE}\n`);
       process.exitCode = 2;
       return;

@@ -363,7 +363,8 @@ class Turn {
       const s = flow.byId.get(id);
       if (!s) { this.endFlow(); this.say('common.action_failed'); return; }
       const following: string | null = s.next ?? flow.following(s.id);
-      if (!forced && !this.test(s.when)) { id = following; continue; }
+      // A step that does not apply is passed over in document order: its `next` is where it goes once done.
+      if (!forced && !this.test(s.when)) { id = flow.following(s.id); continue; }
       if (!forced && this.state.skipFilled && this.isFilled(s)) { id = following; continue; }
       forced = false;
       if (s.kind === 'summary') this.state.skipFilled = false;

@@ -177,35 +177,52 @@ async function* tripPassengerPages(db: Db, vault: Vault, tripId: string, pageSiz
 
 /**
  * Passengers of consecutive trips, grouped per trip in the trips' order and registration order. Trips are read
- * together while their counts fit a page; a trip larger than a page (or one that grew meanwhile) is paged alone.
- * Each yielded chunk holds at most about one page of opened passengers.
+ * together while their counts fit a page; a trip larger than a page (or a batch that grew meanwhile) is paged alone.
+ * The next batch is read and opened while the caller writes the current one (at most two pages in memory).
  */
 export async function* rosterChunks(db: Db, vault: Vault, trips: readonly ReportTrip[], pageSize = PASSENGER_PAGE): AsyncGenerator<{ trip: ReportTrip; passengers: ReportPassenger[]; first: boolean; last: boolean }> {
-  let i = 0;
-  while (i < trips.length) {
-    const batch: ReportTrip[] = [];
-    let sum = 0;
-    while (i < trips.length) {
-      const trip = trips[i];
-      if (!trip) break;
-      if (batch.length > 0 && sum + trip.registered > pageSize) break;
-      batch.push(trip);
-      sum += trip.registered;
-      i += 1;
-      if (sum >= pageSize) break;
+  const batches: ReportTrip[][] = [];
+  let batch: ReportTrip[] = [];
+  let sum = 0;
+  for (const trip of trips) {
+    if (batch.length > 0 && sum + trip.registered > pageSize) {
+      batches.push(batch);
+      batch = [];
+      sum = 0;
     }
-    const rows: PassengerRow[] = sum > pageSize ? [] : await db.select(passengerColumns).from(passengers)
-      .where(and(inArray(passengers.tripId, batch.map((t) => t.id)), isNull(passengers.purgedAt)))
+    batch.push(trip);
+    sum += trip.registered;
+  }
+  if (batch.length > 0) batches.push(batch);
+
+  /** The batch's passengers opened, or null when they do not fit one page (then each trip is paged alone). */
+  const load = async (group: readonly ReportTrip[]): Promise<ReportPassenger[] | null> => {
+    if (group.reduce((n, t) => n + t.registered, 0) > pageSize) return null;
+    const rows: PassengerRow[] = await db.select(passengerColumns).from(passengers)
+      .where(and(inArray(passengers.tripId, group.map((t) => t.id)), isNull(passengers.purgedAt)))
       .orderBy(asc(passengers.createdAt), asc(passengers.id))
       .limit(pageSize + 1);
-    if (sum <= pageSize && rows.length <= pageSize) {
-      const opened = await openPage(vault, rows);
-      const byTrip = new Map<string, ReportPassenger[]>(batch.map((t) => [t.id, []]));
+    return rows.length > pageSize ? null : openPage(vault, rows);
+  };
+  const prefetch = (group: readonly ReportTrip[] | undefined) => {
+    if (group === undefined) return null;
+    const promise = load(group);
+    promise.catch(() => undefined); // awaited below; a failure surfaces there
+    return promise;
+  };
+
+  let next = prefetch(batches[0]);
+  for (let i = 0; i < batches.length; i += 1) {
+    const group = batches[i] ?? [];
+    const opened = await next;
+    next = prefetch(batches[i + 1]);
+    if (opened) {
+      const byTrip = new Map<string, ReportPassenger[]>(group.map((t) => [t.id, []]));
       for (const p of opened) byTrip.get(p.tripId)?.push(p);
-      for (const trip of batch) yield { trip, passengers: byTrip.get(trip.id) ?? [], first: true, last: true };
+      for (const trip of group) yield { trip, passengers: byTrip.get(trip.id) ?? [], first: true, last: true };
       continue;
     }
-    for (const trip of batch) {
+    for (const trip of group) {
       let first = true;
       let pending: ReportPassenger[] | null = null;
       for await (const page of tripPassengerPages(db, vault, trip.id, pageSize)) {

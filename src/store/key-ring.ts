@@ -288,7 +288,8 @@ export async function rotateMaster(options: {
   holders: readonly string[];
   targetMasterKey: string;
   batchSize?: number;
-  onProgress?: (progress: RotationProgress) => void;
+  /** Called after the preparation and after each batch (awaited). */
+  onProgress?: (progress: RotationProgress) => void | Promise<void>;
   /** Re-encryption passes before giving up (writers on a stale key keep adding values). */
   maxPasses?: number;
 }): Promise<RotationResult> {
@@ -298,14 +299,14 @@ export async function rotateMaster(options: {
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 500, 10_000));
   const { started } = await prepareRotation(db, ring, target, holders);
   const progress = { done: 0, total: await vault.countStale() };
-  options.onProgress?.({ ...progress });
+  await options.onProgress?.({ ...progress });
   for (let pass = 0; pass < (options.maxPasses ?? 20); pass += 1) {
     for (;;) {
       const n = await vault.reencryptBatch(batchSize);
       if (n === 0) break;
       progress.done += n;
       progress.total = Math.max(progress.total, progress.done);
-      options.onProgress?.({ ...progress });
+      await options.onProgress?.({ ...progress });
     }
     const retired = await finishRotation(db, target);
     if (retired !== null) return { masterId: target.id, vaultKeyId: ring.current().id, reencrypted: progress.done, retired, started };

@@ -221,8 +221,8 @@ describe('SMS registration for riders with feature phones', () => {
     const strangers = Array.from({ length: 750 }, (_, i) => `1502${String(i).padStart(7, '0')}`);
     const at = (k: number) => new Date(clock + k * 1000 + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
     const items = [
-      ...riders.flatMap((phone) => [`乘车码${tripCode}`, '1', '孙小七', '210102199003071233', '1'].map((content, k) => ({ phone, content, sequenceId: `b${phone}-${k}`, sendTime: at(k) }))),
-      ...strangers.map((phone) => ({ phone, content: '你好', sequenceId: `s${phone}`, sendTime: at(0) })),
+      ...riders.flatMap((phone, r) => [`乘车码${tripCode}`, '1', '孙小七', '210102199003071233', '1'].map((content, k) => ({ phone, content, sequenceId: `b${r}-${k}`, sendTime: at(k) }))),
+      ...strangers.map((phone, s) => ({ phone, content: '你好', sequenceId: `s${s}`, sendTime: at(0) })),
     ];
     clock += 10_000;
     const started = performance.now();

@@ -200,3 +200,30 @@ export function acceptableStatus(req: FuzzRequest, status: number): boolean {
   if (status >= 200 && status < 300) return req.signedAndWellFormed;
   return status >= 400;
 }
+
+/** The Alibaba SMS uplink push: wrong, missing or repeated tokens, and bodies that are not a valid batch. */
+export function uplinkRequest(uplinkToken: string): fc.Arbitrary<FuzzRequest> {
+  const token = fc.oneof(
+    fc.constant<[string, string][]>([]),
+    fc.string({ maxLength: 40 }).map((t): [string, string][] => [['token', t]]),
+    fc.constant<[string, string][]>([['token', uplinkToken.toUpperCase() === uplinkToken ? `${uplinkToken}x` : uplinkToken.toUpperCase()]]),
+    fc.constant<[string, string][]>([['token', uplinkToken], ['token', uplinkToken]]),
+    fc.constant<[string, string][]>([['token', uplinkToken]]),
+  );
+  const body = fc.oneof(
+    fc.json().map(enc),
+    fc.string({ maxLength: 200 }).map(enc),
+    fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+    fc.array(fc.record({ phone_number: fc.string({ maxLength: 20 }), content: fc.string({ maxLength: 80 }), sequence_id: fc.oneof(fc.string({ maxLength: 20 }), fc.integer()), send_time: fc.string({ maxLength: 25 }) }, { requiredKeys: [] }), { maxLength: 5 }).map((a) => enc(JSON.stringify(a))),
+  );
+  const contentType = fc.constantFrom('application/json', 'text/plain', 'application/xml', '', 'application/json; charset=utf-8');
+  return fc.record({ token, body, contentType }).map(({ token: q, body: b, contentType: ct }): FuzzRequest => {
+    const valid = q.length === 1 && q[0]?.[1] === uplinkToken;
+    return {
+      kind: valid ? 'uplink-random-body' : 'uplink-bad-token', method: 'POST', url: `/sms/aliyun/uplink?${qs(q)}`,
+      headers: ct ? { 'content-type': ct } : {}, body: b,
+      // With the right token a well-formed batch is answered 200 (its junk elements skipped); it never stores a passenger.
+      signedAndWellFormed: valid,
+    };
+  });
+}

@@ -7,6 +7,8 @@ import { QueueEvents } from 'bullmq';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES } from '../../src/contracts/jobs.js';
+import { rosterChunks, tripPages } from '../../src/reports/data.js';
+import { reportDayRange } from '../../src/reports/day.js';
 import { runCityReport, buildReportFile } from '../../src/reports/deliver.js';
 import { cityReportJobId, DAILY_REPORT_SCHEDULER, enqueueCityReport } from '../../src/reports/jobs.js';
 import { createReportStore } from '../../src/reports/store.js';
@@ -142,6 +144,20 @@ describe('daily per-city reports', () => {
       const roster = res.json<{ passengers: { name: string; idNumber: string; phone: string }[] }>();
       expect(rosterRows(sheet)).toEqual(roster.passengers.map((p) => ({ name: p.name, idNumber: p.idNumber, phone: p.phone })));
       expect(JSON.stringify(rosterRows(sheet))).not.toMatch(/\d{17}[\dX]|1\d{10}/);
+    }
+  });
+
+  it('when a trip has more passengers than a page, then its roster is read in pages in registration order', async () => {
+    const { database, vault, repos } = t.services;
+    const trips = [];
+    for await (const page of tripPages(database.db, SHENYANG, reportDayRange(DAY), 1)) trips.push(...page);
+    expect(trips.map((trip) => trip.registered)).toEqual([3, 2]);
+    const chunks = [];
+    for await (const chunk of rosterChunks(database.db, vault, trips, 2)) chunks.push(chunk);
+    expect(chunks.map((c) => [c.passengers.length, c.first, c.last])).toEqual([[2, true, false], [1, false, true], [2, true, true]]);
+    for (const trip of trips) {
+      const read = chunks.filter((c) => c.trip.id === trip.id).flatMap((c) => c.passengers.map((p) => p.idNumber));
+      expect(read).toEqual((await repos.passengers.roster(trip.id)).map((p) => p.idNumber));
     }
   });
 

@@ -24,7 +24,7 @@ describe.each(BACKENDS)('database on $name', ({ name, open }) => {
   it('when the schema is inspected, then sensitive values live in their own schema', async () => {
     const rows = await executeRows<{ table_name: string }>(t.database.db, sql`
       select table_name from information_schema.tables where table_schema = 'sensitive' order by table_name`);
-    expect(rows.map((r) => r.table_name)).toEqual(['key_check', 'vault_values']);
+    expect(rows.map((r) => r.table_name)).toEqual(['data_keys', 'key_check', 'key_wraps', 'vault_values']);
   });
 });
 

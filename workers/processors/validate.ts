@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { jobId, ValidateTripJob, type OutboundJob } from '../../src/contracts/jobs.js';
 import { shanghaiMonthDayTime } from '../../src/engine/format.js';
 import { renderText } from '../../src/i18n/render.js';
+import { sealRecipient } from '../../src/security/recipient.js';
 import type { Services } from '../../src/services.js';
 import { overlappingTrips, type Alert, type Finding } from '../../src/store/oversight.js';
 import type { Trip } from '../../src/store/trips.js';
@@ -61,7 +62,7 @@ export function createValidateProcessor(services: Services) {
     if (!contact || contact.channel !== 'wechat' || !services.wechat?.api) return `findings:${created.length};unnotified:${pending.length}`;
     const lines = pending.map((a) => alertLine(services, contact.locale, a)).join('\n');
     const notice: OutboundJob = {
-      kind: 'wechat-text', openid: contact.openid, key: 'alerts.driverNotice', locale: contact.locale,
+      kind: 'wechat-text', openid: sealRecipient(services.keys.session, contact.openid), key: 'alerts.driverNotice', locale: contact.locale,
       params: { plate: trip.plate, time: shanghaiMonthDayTime(trip.departureAt), code: trip.code, lines },
     };
     const first = pending[0];

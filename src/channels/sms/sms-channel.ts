@@ -12,6 +12,7 @@ import { readPath, type ConversationState } from '../../engine/state.js';
 import { UpstreamError } from '../../errors.js';
 import type { Translator } from '../../i18n/i18n.js';
 import { maskPhone } from '../../security/mask.js';
+import { sealRecipient } from '../../security/recipient.js';
 import type { TripContactRepository } from '../../store/oversight.js';
 import type { SmsRepository, StoredUplink } from '../../store/sms.js';
 import { addDays } from '../../store/time.js';
@@ -77,6 +78,8 @@ export interface SmsChannelDeps {
   /** Null when ALIYUN_ACCESS_KEY_ID/SECRET are not set: messages are then marked failed with SMS_NOT_CONFIGURED. */
   sender: SmsSender | null;
   retentionDays: number;
+  /** Seals the inviter's openid in `wechat-text` job data (src/security/recipient.ts). */
+  sessionKey: Uint8Array;
   now?: () => Date;
 }
 
@@ -277,7 +280,7 @@ export function createSmsChannel(deps: SmsChannelDeps) {
       log.warn({ messageId: row.id, tripId: invitation.tripId, reason }, 'sms failure kept for staff: inviter not reachable by WeChat');
       return;
     }
-    const job: OutboundJob = { kind: 'wechat-text', openid: contact.openid, key: `sms-notice.${reason}`, params: { phone: maskPhone(phone), plate: trip.plate }, locale: contact.locale };
+    const job: OutboundJob = { kind: 'wechat-text', openid: sealRecipient(deps.sessionKey, contact.openid), key: `sms-notice.${reason}`, params: { phone: maskPhone(phone), plate: trip.plate }, locale: contact.locale };
     await deps.outbound.add(job.kind, job, { ...JOB_OPTIONS, jobId: jobId('smsfail', row.id) });
     log.info({ messageId: row.id, tripId: trip.id, reason }, 'sms failure reported to the inviter');
   }

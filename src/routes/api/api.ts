@@ -62,6 +62,13 @@ const TraceQuery = z.object({
   reason: z.string().trim().min(3, 'reason: say why you need this data (at least 3 characters)').max(500),
 }).refine((q) => [q.idNumber, q.phone, q.plate].filter(Boolean).length === 1, 'give exactly one of idNumber, phone, plate');
 
+const RosterQuery = z.object({
+  unmasked: z.enum(['true', 'false'], 'unmasked: expected true or false').optional(),
+  reason: z.string().trim().min(3, 'reason: say why you need this data (at least 3 characters)').max(500).optional(),
+}).refine((q) => q.unmasked !== 'true' || q.reason !== undefined, { message: 'reason: an unmasked roster needs a reason (why you need this data, at least 3 characters)', path: ['reason'] });
+/** Roles that may read a roster unmasked (of their own city; audited with the reason). */
+const UNMASKED_ROLES: readonly ApiKeyRole[] = ['authority', 'health'];
+
 export function parseOr400<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
@@ -76,22 +83,28 @@ export async function apiRoutes(app: FastifyInstance, opts: { services: Services
   app.decorateRequest('apiKey', null);
 
   app.get('/api/v1/trips/:code/roster', {
-    schema: bearerDoc({ summary: 'Masked roster of a trip with declared, registered and arrived counts', tags: ['trips'], description: 'Roles: station, authority, health, admin; a city-scoped key sees only its city\'s trips.' }),
-    config: zodDocs({ params: CodeParams }),
+    schema: bearerDoc({ summary: 'Masked roster of a trip with declared, registered and arrived counts', tags: ['trips'], description: 'Roles: station, authority, health, admin; a city-scoped key sees only its city\'s trips. `unmasked=true&reason=…`: authority and health only, audited. After the retention purge: `purged: true`, no passengers, counts kept.' }),
+    config: zodDocs({ params: CodeParams, querystring: RosterQuery }),
   }, async (request) => {
     const key = await authenticate(services, request, ['station', 'authority', 'health', 'admin']);
     const { code } = parseOr400(CodeParams, request.params);
+    const q = parseOr400(RosterQuery, request.query);
+    const unmasked = q.unmasked === 'true';
+    if (unmasked && !UNMASKED_ROLES.includes(key.role)) throw new ForbiddenError('AUTH_ROLE', `an unmasked roster needs one of the roles ${UNMASKED_ROLES.join(', ')}; the key has ${key.role}`);
     const trip = await trips.byCode(code);
     if (!trip) throw new NotFoundError('TRIP_NOT_FOUND', `no trip with code ${code}`);
     assertCity(key, trip);
     const roster = trip.purgedAt ? [] : await passengers.roster(trip.id);
     const counts = await passengers.counts(trip.id);
+    if (unmasked) {
+      await audit.append({ actor: `key:${key.id}`, action: 'roster.unmasked', subject: trip.code, reason: q.reason, details: { role: key.role, city: key.city, tripId: trip.id, passengers: roster.length, purged: trip.purgedAt !== null } });
+    }
     return {
       trip: tripJson(trip),
       registeredCount: counts.registered,
       arrivedCount: counts.arrived,
       purged: trip.purgedAt !== null,
-      passengers: roster.map((p) => passengerJson(p, true)),
+      passengers: roster.map((p) => passengerJson(p, !unmasked)),
     };
   });
 
