@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { sql } from 'drizzle-orm';
-import { blindIndex, seal } from '../src/security/cipher.js';
+import { seal } from '../src/security/cipher.js';
 import type { Services } from '../src/services.js';
 import { idNumberBlindIndex, phoneBlindIndex } from '../src/store/passengers.js';
 import { writeReportWorkbook } from '../src/reports/workbook.js';
@@ -105,7 +105,6 @@ export async function benchReports(args: ReportBenchArgs): Promise<ReportBenchRe
   const seedStart = performance.now();
   await seedDay(services, date, registrations, cities);
   const seedSeconds = (performance.now() - seedStart) / 1000;
-  void blindIndex;
 
   const dir = await mkdtemp(join(tmpdir(), 'boardroll-report-bench-'));
   global.gc?.();
@@ -117,7 +116,7 @@ export async function benchReports(args: ReportBenchArgs): Promise<ReportBenchRe
   let bytes = 0;
   try {
     const queue = [...cities];
-    const concurrency = Math.max(1, args.concurrency ?? 1);
+    const concurrency = Math.max(1, args.concurrency ?? 2); // as the report worker (concurrency 2)
     await Promise.all(Array.from({ length: concurrency }, async () => {
       for (let city = queue.shift(); city !== undefined; city = queue.shift()) {
         const file = join(dir, `${city}.xlsx`);

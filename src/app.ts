@@ -51,7 +51,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   if (uplinkToken) await app.register(async (scope) => smsRoutes(scope, { uplinkToken, channel: services.sms.channel }));
   await app.register(apiRoutes, { services });
   await app.register(opsRoutes, { services });
-  if (services.config.simulator) await app.register(simulatorRoutes, { services });
+  if (services.config.simulator) {
+    const gateway = services.sms.simulatorGateway;
+    await app.register(simulatorRoutes, { services, ...(gateway ? { smsOutbox: (phone: string) => gateway.outbox(phone) } : {}) });
+  }
   await app.register(oversightRoutes, { services });
   await app.register(reportRoutes, { services });
   await app.register(auditRoutes, { services });

@@ -22,20 +22,25 @@ export async function ensureDevSecrets(env: Record<string, string | undefined>, 
     out['BOARDROLL_MASTER_KEY'] = await loadOrCreateMasterKeyFile(dataDir);
     log.info({ file: join(dataDir, 'master.key') }, 'development master key in use (embedded store)');
   }
-  if (!out['WECHAT_TOKEN']) {
-    const file = join(dataDir, 'wechat-token');
-    let token: string;
-    try {
-      token = (await readFile(file, 'utf8')).trim();
-    } catch {
-      token = randomBytes(16).toString('hex');
-      await writeFile(file, `${token}\n`, { mode: 0o600 });
-      await chmod(file, 0o600);
-    }
-    out['WECHAT_TOKEN'] = token;
-    log.info({ file }, 'development WeChat token in use (embedded store)');
+  for (const [variable, name, what] of [['WECHAT_TOKEN', 'wechat-token', 'WeChat token'], ['SMS_UPLINK_TOKEN', 'sms-uplink-token', 'SMS uplink token']] as const) {
+    if (out[variable]) continue;
+    const file = join(dataDir, name);
+    out[variable] = await readOrCreateSecret(file);
+    log.info({ file }, `development ${what} in use (embedded store)`);
   }
   return out;
+}
+
+async function readOrCreateSecret(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const token = randomBytes(16).toString('hex');
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    return token;
+  }
 }
 
 function portOpen(host: string, port: number): Promise<boolean> {

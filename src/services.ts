@@ -29,6 +29,7 @@ import { createOversightHooks } from './oversight/hooks.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { createSmsChannel, type SmsChannel } from './channels/sms/sms-channel.js';
 import { createSmsSender } from './channels/sms/sms-sender.js';
+import { createSimulatorSmsGateway, type SimulatorSmsGateway } from './channels/sms/simulator-gateway.js';
 import { createSmsRepository, type SmsRepository } from './store/sms.js';
 
 export const LOCALES_DIR = fileURLToPath(new URL('../locales/', import.meta.url));
@@ -62,7 +63,7 @@ export interface Services {
   /** Prometheus registry, funnel and upstream error counters (src/ops/metrics.ts). */
   metrics: Metrics;
   /** The SMS channel (invitations, uplinks, sends, receipts) and its message store (issue 4). */
-  sms: { channel: SmsChannel; messages: SmsRepository };
+  sms: { channel: SmsChannel; messages: SmsRepository; simulatorGateway: SimulatorSmsGateway | null };
   wechat: { token: string; crypto: WechatCrypto | null; api: OaApiClient | null } | null;
   userKeyOf(channel: string, userId: string): string;
   close(): Promise<void>;
@@ -140,7 +141,11 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   const outbound = new Queue(QUEUES.outbound, { connection: outboundConnection, prefix: bullPrefix(config) });
   outbound.on('error', (err) => log.warn({ err: err.message }, 'outbound queue error'));
   const smsMessages = createSmsRepository({ db: database.db, vault, keys });
-  const smsSender = config.sms.accessKeyId && config.sms.accessKeySecret ? createSmsSender(config.sms, { log: log.child({ channel: 'sms' }) }) : null;
+  // Without Alibaba Cloud credentials the simulator page gets a local stand-in gateway (nothing leaves the machine).
+  const simulatorSms = !(config.sms.accessKeyId && config.sms.accessKeySecret) && config.simulator
+    ? createSimulatorSmsGateway(redis, { prefix: config.redisPrefix, sealKey: keys.session, signName: config.sms.signName })
+    : null;
+  const smsSender = config.sms.accessKeyId && config.sms.accessKeySecret ? createSmsSender(config.sms, { log: log.child({ channel: 'sms' }) }) : simulatorSms?.sender ?? null;
   const sms = createSmsChannel({
     config, log: log.child({ channel: 'sms' }), conversation, registry, translator, sessions, sms: smsMessages, trips: repos.trips,
     tripContacts: repos.tripContacts, outbound, userKeyOf, sender: smsSender, retentionDays: config.retentionDays, sessionKey: keys.session,
@@ -158,7 +163,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
 
   return {
     config, logger: options.logger, log, database, redis, keys, vault, repos, translator, registry, conversation,
-    queues: { outbound, validate }, actionDeps, metrics, wechat, userKeyOf, sms: { channel: sms, messages: smsMessages },
+    queues: { outbound, validate }, actionDeps, metrics, wechat, userKeyOf, sms: { channel: sms, messages: smsMessages, simulatorGateway: simulatorSms },
     async close() {
       await sms.drain();
       await outbound.close();

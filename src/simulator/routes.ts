@@ -52,6 +52,19 @@ function pushXml(openid: string, body: { text: string } | { scan: string }): str
   return builder.build({ xml: { ...head, MsgType: cdata('event'), Event: cdata('subscribe'), EventKey: cdata(`qrscene_trip-${body.scan}`), Ticket: cdata('gQSIMULATOR') } }) as string;
 }
 
+/**
+ * The carrier stamps uplinks to the second, and the same text at the same second counts as a duplicate push;
+ * an operator typing `1` twice within a second is not one, so the simulated carrier never reuses a second per phone.
+ */
+const lastStamp = new Map<string, number>();
+function carrierClock(phone: string): Date {
+  const now = Math.floor(Date.now() / 1000);
+  const stamp = Math.max(now, (lastStamp.get(phone) ?? 0) + 1);
+  lastStamp.set(phone, stamp);
+  if (lastStamp.size > 10_000) lastStamp.clear();
+  return new Date(stamp * 1000);
+}
+
 function chinaTime(date: Date): string {
   return new Date(date.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 }
@@ -111,7 +124,7 @@ export async function simulatorRoutes(app: FastifyInstance, opts: { services: Se
     const state = smsState();
     if (!state.enabled) throw new ConflictError('SMS_NOT_CONFIGURED', state.message);
     const push = [{
-      phone_number: body.phone, send_time: chinaTime(new Date()), content: body.text, sign_name: services.config.sms.signName,
+      phone_number: body.phone, send_time: chinaTime(carrierClock(body.phone)), content: body.text, sign_name: services.config.sms.signName,
       dest_code: '0000', sequence_id: String(Date.now() * 1000 + randomInt(1000)),
     }];
     const res = await app.inject({ method: 'POST', url: SMS_UPLINK_PATH, query: { token: services.config.sms.uplinkToken ?? '' }, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(push) });
