@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import { openJson, sealJson } from '../security/cipher.js';
+import { open, openJson, seal, sealJson } from '../security/cipher.js';
 import { ConversationStateSchema, type ConversationState } from '../engine/state.js';
 
 /**
@@ -29,6 +29,8 @@ export type Claim = { kind: 'claimed' } | { kind: 'done'; reply: string } | { ki
 export interface LoadedSession { state: ConversationState | null; version: number }
 
 const PENDING = 'pending';
+/** Cached replies hold what the user typed (names in summaries): sealed like the session, bound to the delivery. */
+const SEALED_REPLY = 'r1:';
 /** A claim dies quickly if its process does, so WeChat's next retry is served. */
 const PENDING_TTL_SECONDS = 15;
 const REPLY_TTL_SECONDS = 600;
@@ -61,10 +63,15 @@ export function createSessionStore(redis: Redis, options: { prefix: string; sess
     }
   }
 
-  function claimOf(raw: string | null, claimed: boolean): Claim {
+  function claimOf(raw: string | null, claimed: boolean, dedupeKey: string): Claim {
     if (claimed) return { kind: 'claimed' };
     if (raw === null || raw === PENDING) return { kind: 'pending' };
-    return { kind: 'done', reply: raw };
+    if (!raw.startsWith(SEALED_REPLY)) return { kind: 'done', reply: raw };
+    try {
+      return { kind: 'done', reply: open(options.sessionKey, Buffer.from(raw.slice(SEALED_REPLY.length), 'base64'), `reply:${dedupeKey}`) };
+    } catch {
+      return { kind: 'pending' };
+    }
   }
 
   return {
@@ -76,18 +83,19 @@ export function createSessionStore(redis: Redis, options: { prefix: string; sess
         .exec();
       if (!results) throw new Error('redis transaction aborted');
       const [claimed, existing, session] = results.map(([err, value]) => { if (err) throw err; return value; });
-      return { claim: claimOf(existing as string | null, claimed === 'OK'), session: decode(session as string | null, sessionId) };
+      return { claim: claimOf(existing as string | null, claimed === 'OK', dedupeKey), session: decode(session as string | null, sessionId) };
     },
     async load(sessionId) {
       return decode(await redis.get(sessionKeyOf(sessionId)), sessionId);
     },
     async save(sessionId, expectedVersion, state, dedupeKey, reply) {
       const blob = sealJson(options.sessionKey, state, sessionId);
-      const ok = await redis.boardrollSaveSession(sessionKeyOf(sessionId), dedupeKey ? dedupeKeyOf(dedupeKey) : '', expectedVersion, blob, SESSION_KEEP_SECONDS, reply, REPLY_TTL_SECONDS);
+      const sealedReply = dedupeKey ? `${SEALED_REPLY}${seal(options.sessionKey, reply, `reply:${dedupeKey}`).toString('base64')}` : '';
+      const ok = await redis.boardrollSaveSession(sessionKeyOf(sessionId), dedupeKey ? dedupeKeyOf(dedupeKey) : '', expectedVersion, blob, SESSION_KEEP_SECONDS, sealedReply, REPLY_TTL_SECONDS);
       return ok === 1;
     },
     async replyOf(dedupeKey) {
-      return claimOf(await redis.get(dedupeKeyOf(dedupeKey)), false);
+      return claimOf(await redis.get(dedupeKeyOf(dedupeKey)), false, dedupeKey);
     },
     async release(dedupeKey) {
       await redis.del(dedupeKeyOf(dedupeKey));

@@ -74,6 +74,8 @@ export async function migrateDatabase(database: Database): Promise<void> {
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, application_name: 'boardroll' });
   pool.on('error', (err) => options.onPoolError?.(err));
+  // A checked-out client whose server goes away emits 'error' too; without a listener that would end the process.
+  pool.on('connect', (client) => client.on('error', (err) => options.onPoolError?.(err)));
   const db: Db = drizzleNodePg({ client: pool, schema });
   const database: Database = {
     db,

@@ -66,7 +66,6 @@ describe('a full day of traffic on postgres leaves no plaintext behind', () => {
       else if (type === 'set') text += `\n${(await t.services.redis.smembers(key)).join('\n')}`;
       else if (type === 'zset') text += `\n${(await t.services.redis.zrange(key, 0, -1)).join('\n')}`;
       else if (type === 'stream') text += `\n${JSON.stringify(await t.services.redis.xrange(key, '-', '+'))}`;
-      if (process.env.DP_DEBUG) { const v = type === 'string' ? await t.services.redis.get(key) : type === 'hash' ? JSON.stringify(await t.services.redis.hgetall(key)) : ''; if (leaks(v ?? '', secrets).length) console.log('LEAK', key, type, (v ?? '').slice(0, 300)); }
     }
     expect(leaks(text, secrets)).toEqual([]);
   });
