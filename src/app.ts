@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Services } from './services.js';
 import { AppError } from './errors.js';
 import { sealRecipient } from './security/recipient.js';
@@ -17,6 +17,8 @@ import { auditRoutes } from './routes/api/audit.js';
 export async function buildApp(services: Services): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: services.log as FastifyBaseLogger,
+    // One info line per inbound message is written by the channel routes; Fastify's two per request would triple it.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     genReqId: () => crypto.randomUUID(),
   });

@@ -130,8 +130,9 @@ export function createActions(deps: ActionDeps): ActionTable {
           await deps.audit?.append({ actor: `staff:${staffId}`, action: 'passenger.register.assisted', subject: result.id, details: { tripId: trip.id, channel: ctx.inbound.channel } });
         }
       }
-      const counts = await deps.passengers.counts(trip.id);
-      const registered = { name: maskName(String(v['name'])), count: counts.registered };
+      // Only crew see the running count; a rider's own registration skips the extra query.
+      const count = assisted ? (await deps.passengers.counts(trip.id)).registered : 0;
+      const registered = { name: maskName(String(v['name'])), count };
       if (result.duplicate) return fail('duplicate', { registered });
       return ok({ vars: { registered } });
     },

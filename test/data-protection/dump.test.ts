@@ -64,7 +64,7 @@ describe('a full day of traffic on postgres leaves no plaintext behind', () => {
       else if (type === 'hash') text += `\n${JSON.stringify(await t.services.redis.hgetall(key))}`;
       else if (type === 'list') text += `\n${(await t.services.redis.lrange(key, 0, -1)).join('\n')}`;
       else if (type === 'set') text += `\n${(await t.services.redis.smembers(key)).join('\n')}`;
-      else if (type === 'zset') text += `\n${(await t.services.redis.zrange(key, 0, -1)).join('\n')}`;
+      else if (type === 'zset') text += `\n${(await t.services.redis.zrange(key, '0', '-1')).join('\n')}`;
       else if (type === 'stream') text += `\n${JSON.stringify(await t.services.redis.xrange(key, '-', '+'))}`;
     }
     expect(leaks(text, secrets)).toEqual([]);
