@@ -1,4 +1,4 @@
-import { ID_TYPE_OPTIONS } from './id-document.js';
+import { ID_TYPE_OPTIONS, idNumberSteps } from './id-document.js';
 
 /**
  * Driver / crew: a plate number starts a trip registration; `再发一班`/`repeat` copies the plate's last trip
@@ -26,7 +26,7 @@ export const driverFlow = {
       id: 'crewIdType', kind: 'choice', field: 'crewIdType', prompt: 'driver.crewIdType.prompt', options: ID_TYPE_OPTIONS, when: [{ field: 'hasCrew', equals: '1' }],
       shortcut: { parse: 'residentId', set: { crewIdType: '1', crewIdNumber: 'value' }, next: 'tripNumber' },
     },
-    { id: 'crewIdNumber', kind: 'collect', field: 'crewIdNumber', parse: 'crewIdNumber', prompt: 'driver.crewIdNumber.prompt', when: [{ field: 'hasCrew', equals: '1' }] },
+    ...idNumberSteps({ base: 'crewIdNumber', field: 'crewIdNumber', parse: 'crewIdNumber', prefix: 'driver', typeField: 'crewIdType', extraWhen: [{ field: 'hasCrew', equals: '1' }] }),
     { id: 'tripNumber', kind: 'collect', field: 'tripNumber', parse: 'tripNumber', prompt: 'driver.tripNumber.prompt', allowNone: true },
     { id: 'departureAt', kind: 'collect', field: 'departureAt', parse: 'departureTime', prompt: 'driver.departureAt.prompt' },
     { id: 'origin', kind: 'collect', field: 'origin', parse: 'place', prompt: 'driver.origin.prompt' },
@@ -38,8 +38,11 @@ export const driverFlow = {
         { label: 'driver.items.passengerCount', field: 'passengerCount', format: 'count', edit: 'passengerCount' },
         { label: 'driver.items.driverName', field: 'driverName', format: 'text', edit: 'driverName' },
         { label: 'driver.items.driverPhone', field: 'driverPhone', format: 'masked_phone', edit: 'driverPhone' },
+        // Registrant and crew are always listed, so "the driver registers" / "no crew" can be changed from here too.
+        { label: 'driver.items.registrant', field: 'driverName', format: 'text', edit: 'registrantIsDriver', when: [{ field: 'registrantIsDriver', notEquals: '2' }], clears: ['registrantName', 'registrantPhone'] },
         { label: 'driver.items.registrant', field: 'registrantName', format: 'text', edit: 'registrantIsDriver', when: [{ field: 'registrantIsDriver', equals: '2' }], clears: ['registrantName', 'registrantPhone'] },
         { label: 'driver.items.crew', field: 'crewName', format: 'text', edit: 'hasCrew', when: [{ field: 'hasCrew', equals: '1' }], clears: ['crewName', 'crewPhone', 'crewIdType', 'crewIdNumber'] },
+        { label: 'driver.items.crew', field: 'crewName', format: 'none_or_text', edit: 'hasCrew', when: [{ field: 'hasCrew', notEquals: '1' }], clears: ['crewName', 'crewPhone', 'crewIdType', 'crewIdNumber'] },
         { label: 'driver.items.tripNumber', field: 'tripNumber', format: 'none_or_text', edit: 'tripNumber' },
         { label: 'driver.items.departureAt', field: 'departureAt', format: 'datetime', edit: 'departureAt' },
         { label: 'driver.items.origin', field: 'origin', format: 'place', edit: 'origin' },

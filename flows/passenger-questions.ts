@@ -1,4 +1,4 @@
-import { ID_TYPE_OPTIONS } from './id-document.js';
+import { ID_TYPE_OPTIONS, idNumberStepId, idNumberSteps, whenIdType } from './id-document.js';
 
 /**
  * The questions about one passenger, shared by self-registration (WeChat, SMS) and assisted registration.
@@ -11,7 +11,8 @@ export function passengerQuestions(prefix: string, options: { phoneOptional: boo
       id: 'idType', kind: 'choice', field: 'idType', prompt: `${prefix}.idType.prompt`, options: ID_TYPE_OPTIONS,
       shortcut: { parse: 'residentId', set: { idType: '1', idNumber: 'value' }, next: options.matchPreregistration ? 'matchPrereg' : 'phoneSelf' },
     },
-    { id: 'idNumber', kind: 'collect', field: 'idNumber', parse: 'idNumber', prompt: `${prefix}.idNumber.prompt` },
+    // One question per document type, so each names its own number and example (step `idNumber` = resident ID card).
+    ...idNumberSteps({ base: 'idNumber', field: 'idNumber', parse: 'idNumber', prefix, typeField: 'idType' }),
     // A ticketing pre-registration matched by the typed document number: shown masked, `1` takes it. The offer is its
     // own step here (not a jump back to useSaved): a skipped step continues in order, so a `next` on it would loop.
     ...(options.matchPreregistration
@@ -41,7 +42,7 @@ export function passengerQuestions(prefix: string, options: { phoneOptional: boo
       items: [
         { label: 'passenger.items.name', field: 'name', format: 'masked_name', edit: 'name' },
         { label: 'passenger.items.idType', field: 'idType', format: 'id_type', edit: 'idType', clears: ['idNumber'] },
-        { label: 'passenger.items.idNumber', field: 'idNumber', format: 'masked_id', edit: 'idNumber' },
+        ...ID_TYPE_OPTIONS.map(({ value }) => ({ label: 'passenger.items.idNumber', field: 'idNumber', format: 'masked_id', edit: idNumberStepId('idNumber', value), when: whenIdType('idType', value) }) as const),
         { label: 'passenger.items.phone', field: 'phone', format: 'masked_phone', edit: 'phone' },
         { label: 'passenger.items.addressBefore', field: 'addressBefore', format: 'masked_address', edit: 'addressBefore', when: [{ var: 'trip.beijingBound', equals: true }] },
         { label: 'passenger.items.addressBeijing', field: 'addressBeijing', format: 'masked_address', edit: 'addressBeijing', when: [{ var: 'trip.beijingBound', equals: true }] },

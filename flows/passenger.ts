@@ -24,7 +24,9 @@ export const passengerFlow = {
       ],
     },
     ...passengerQuestions('passenger', { phoneOptional: false, matchPreregistration: true }),
-    { id: 'done', kind: 'choice', prompt: 'passenger.done', options: [{ value: '1', reset: true, next: 'name' }], idleOnOther: true },
+    { id: 'done', kind: 'choice', prompt: 'passenger.done', options: [{ value: '1', reset: true, next: 'family' }], idleOnOther: true },
+    // `1` after done: the same trip for a family member; consent was given, so the questions start at the name.
+    { id: 'family', kind: 'message', prompt: 'passenger.family', next: 'name' },
     { id: 'alreadyRegistered', kind: 'message', prompt: 'passenger.alreadyRegistered', end: true },
     { id: 'tripNotFound', kind: 'message', prompt: 'passenger.tripNotFound', end: true },
     { id: 'tripClosed', kind: 'message', prompt: 'passenger.tripClosed', end: true },

@@ -106,7 +106,10 @@ class Turn {
   /** Vars flattened one level (`trip.code` → `trip_code`) so prompts can name them. */
   private promptParams(): TextParams {
     const params: TextParams = {};
-    for (const [name, value] of Object.entries(this.state.vars)) {
+    for (const [name, raw] of Object.entries(this.state.vars)) {
+      // What the trigger set (`{triggerValues_plate}`) is shown as it stands now: the plate may have been edited since.
+      const value = name === 'triggerValues' && raw && typeof raw === 'object' && !Array.isArray(raw)
+        ? Object.fromEntries(Object.keys(raw).map((k) => [k, this.state.values[k] ?? raw[k] ?? null])) : raw;
       if (typeof value === 'string' || typeof value === 'number') params[name] = value;
       else if (isTextRef(value)) params[name] = value;
       else if (value && typeof value === 'object' && !Array.isArray(value)) {
@@ -132,7 +135,10 @@ class Turn {
     }
     if (this.startByCommand(text)) return;
 
-    if (this.state.awaiting === 'resume') return this.onResumeAnswer(text);
+    if (this.state.awaiting === 'resume') {
+      if (command === null) return this.onResumeAnswer(text);
+      this.state.awaiting = null; // a command (取消, 帮助, 0…) answers the offer as it would any question
+    }
     if (expired) {
       this.state.awaiting = 'resume';
       return this.say('common.resume_offer', { question: this.promptRef() ?? { key: 'common.welcome' } });
@@ -151,13 +157,20 @@ class Turn {
   }
 
   private idle(text: string): void {
+    const found = this.matchTrigger(text);
+    if (found) return this.startFlow(found.flow, found.trigger, { [found.field]: found.value });
+    this.say('common.welcome');
+  }
+
+  /** The plain-text trigger (a plate, a trip code) this text would start when no flow waits for an answer. */
+  private matchTrigger(text: string): { flow: CompiledFlow; trigger: Trigger; field: string; value: Json } | null {
     for (const { flow, trigger } of this.ctx.registry.triggers) {
       if (!('match' in trigger)) continue;
       const parser = this.ctx.parsers[trigger.match];
       const parsed = parser?.parse(text, { now: this.ctx.now, values: {}, vars: {} });
-      if (parsed?.ok) return this.startFlow(flow, trigger, { [trigger.field]: parsed.value });
+      if (parsed?.ok) return { flow, trigger, field: trigger.field, value: parsed.value };
     }
-    this.say('common.welcome');
+    return null;
   }
 
   private startByCommand(text: string): boolean {
@@ -208,8 +221,8 @@ class Turn {
     this.state.awaiting = null;
     if (text === '1') return this.reprompt();
     if (text === '2') return this.restart();
-    this.endFlow();
-    this.onText(text);
+    if (this.matchTrigger(text)) { this.endFlow(); return this.onText(text); }
+    this.answer(text);
   }
 
   private restart(): void {
@@ -228,7 +241,7 @@ class Turn {
     const current = this.state.step;
     while (history.length > 0 && history[history.length - 1] === current) history.pop();
     const previous = history.pop();
-    if (!previous) { this.say('common.cannot_go_back'); return this.reprompt(); }
+    if (!previous) { if (current) history.push(current); this.say('common.cannot_go_back'); return this.reprompt(); }
     this.state.skipFilled = false;
     this.enter(previous, true);
   }
@@ -263,6 +276,7 @@ class Turn {
       return this.advance(current);
     }
     this.reject({ key: `${parser.messages}.${parsed.reason}`, params: parsed.params ?? {} });
+    if (this.matchTrigger(text)) this.say('common.looks_like_start', { text });
   }
 
   private answerChoice(current: ChoiceStep, text: string): void {
@@ -287,10 +301,11 @@ class Turn {
         for (const [field, source] of Object.entries(current.shortcut.set)) this.state.values[field] = source === 'value' ? parsed.value : source;
         return this.enter(current.shortcut.next);
       }
-      if (parsed && !parsed.ok && parser && text.length >= 6) return this.reject({ key: `${parser.messages}.${parsed.reason}`, params: parsed.params ?? {} });
+      if (parsed && !parsed.ok && parser && /^[0-9Xx]{15,}$/.test(text.replace(/ /g, ''))) return this.reject({ key: `${parser.messages}.${parsed.reason}`, params: parsed.params ?? {} });
     }
     if (current.idleOnOther) { this.endFlow(); return this.idle(text); }
     this.reject({ key: 'common.invalid_choice', params: { max: current.options.length, menu: this.promptRef() ?? { key: 'common.welcome' } } });
+    if (this.matchTrigger(text)) this.say('common.looks_like_start', { text });
   }
 
   private resolveSetValue(source: string | number | boolean | null): Json {

@@ -10,6 +10,9 @@ import type { Vault } from './vault.js';
 /**
  * Outbound SMS messages and received uplinks (src/store/schema-sms.ts). Numbers go to the vault (messages) or are
  * sealed in the row (uplinks, until processed); template params and texts are sealed; lookups use the phone blind index.
+ * These sealed columns are short-lived (dropped once a message is final or an uplink processed), so they use the
+ * stable session key, like Redis sessions: a master-key rotation, which retires the vault's encryption key, never
+ * strands them.
  */
 export interface NewSmsMessage {
   phone: string;
@@ -74,7 +77,7 @@ export function createSmsRepository({ db, vault, keys }: { db: Db; vault: Vault;
         const phoneRef = await vault.put(tx, { kind: 'phone', value: input.phone, ownerType: 'trip', ownerId: null, purgeAfter: input.purgeAfter });
         await tx.insert(smsMessages).values({
           id, phoneRef, phoneBlind, kind: input.kind, templateCode: input.templateCode, locale: 'zh-CN',
-          paramsSealed: seal(keys.encryption, JSON.stringify(input.params), paramsAad(id)), keyId: keys.keyId, outId: id,
+          paramsSealed: seal(keys.session, JSON.stringify(input.params), paramsAad(id)), keyId: keys.keyId, outId: id,
           tripId: input.tripId, conversationRef: input.conversationRef, invitedBy: input.invitedBy,
         });
         return { id, superseded: superseded.length };
@@ -94,7 +97,7 @@ export function createSmsRepository({ db, vault, keys }: { db: Db; vault: Vault;
         .returning();
       if (!r) return null;
       const phone = r.phoneRef ? (await vault.get([r.phoneRef])).get(r.phoneRef) : undefined;
-      const params = r.paramsSealed ? JSON.parse(open(keys.encryption, r.paramsSealed, paramsAad(r.id))) as Record<string, string> : null;
+      const params = r.paramsSealed ? JSON.parse(open(keys.session, r.paramsSealed, paramsAad(r.id))) as Record<string, string> : null;
       if (phone === undefined || params === null) {
         await db.update(smsMessages).set({ status: 'failed', lastErrorCode: 'DATA_GONE', paramsSealed: null, updatedAt: new Date() }).where(eq(smsMessages.id, id));
         return null;
@@ -155,7 +158,7 @@ export function createSmsRepository({ db, vault, keys }: { db: Db; vault: Vault;
         return {
           id, dedupeKey: item.dedupeKey, phoneBlind: blind(item.phone), keyId: keys.keyId, sentAt: item.sentAt,
           contentKey: blindIndex(keys.blindIndex, 'sms_uplink', `${item.phone}\u0000${item.sendTime}\u0000${item.content}`),
-          phoneSealed: seal(keys.encryption, item.phone, uplinkAad(id, 'phone')), contentSealed: seal(keys.encryption, item.content, uplinkAad(id, 'content')),
+          phoneSealed: seal(keys.session, item.phone, uplinkAad(id, 'phone')), contentSealed: seal(keys.session, item.content, uplinkAad(id, 'content')),
         };
       });
       const inserted = new Set<string>();
@@ -178,7 +181,7 @@ export function createSmsRepository({ db, vault, keys }: { db: Db; vault: Vault;
         .orderBy(smsUplinks.receivedAt).limit(limit);
       return rows.flatMap((r) => (r.phoneSealed && r.contentSealed ? [{
         id: r.id, dedupeKey: r.dedupeKey, phoneBlind: r.phoneBlind, sentAt: r.sentAt,
-        phone: open(keys.encryption, r.phoneSealed, uplinkAad(r.id, 'phone')), content: open(keys.encryption, r.contentSealed, uplinkAad(r.id, 'content')),
+        phone: open(keys.session, r.phoneSealed, uplinkAad(r.id, 'phone')), content: open(keys.session, r.contentSealed, uplinkAad(r.id, 'content')),
       }] : []));
     },
 

@@ -8,12 +8,10 @@ import type { ReasonOf } from './reasons.js';
 import { accept, reject, type Rejection, type Validated } from './result.js';
 
 /**
- * How far in the past a departure may be and still be accepted. A driver often registers at the door as the bus
- * leaves and types the departure minute just after it has passed: with `HH:mm`, a time up to 10 minutes ago is
- * read as today (not silently moved to tomorrow), and a dated time up to 10 minutes ago is not `past`.
+ * A departure must lie in the future (issue 2: "must be in the future and within 7 days"; contract: `HH:mm` = the
+ * NEXT such time). A minute that has just passed is no exception: `HH:mm` then means tomorrow, a dated time is `past`.
+ * The latest departure accepted is DEPARTURE_MAX_DAYS from now.
  */
-export const DEPARTURE_GRACE_MINUTES = 10;
-/** The latest departure accepted, counted from now. */
 export const DEPARTURE_MAX_DAYS = 7;
 
 const MINUTE_MS = 60 * 1000;
@@ -97,11 +95,10 @@ function splitDateTime(text: string): { date: string; time: string } {
  * A departure time, as the instant it denotes in Asia/Shanghai. Accepted forms (contract: DESIGN.md):
  * `YYYY-MM-DD HH:mm` (also `/` or `.` between parts, or `2025年11月26日`), `MM-DD HH:mm` (also `11月26日`;
  * the year is this year, or next year when this year's date has passed and next year's is within the window),
- * `HH:mm` (the next such time: today, or tomorrow when today's has passed by more than the grace), `明天 HH:mm` /
+ * `HH:mm` (the next such time: today when it is still ahead, else tomorrow), `明天 HH:mm` /
  * `tomorrow HH:mm` (and `今天`/`today`, `后天`), and for every time part `H:mm`, `8点`, `8点30`, `8点半`,
  * `下午3点`, `3pm`.
- * Reasons: `format` (not one of these), `date` (no such calendar date, e.g. 02-30), `past` (more than
- * DEPARTURE_GRACE_MINUTES ago), `too_far` {days} (more than DEPARTURE_MAX_DAYS ahead).
+ * Reasons: `format` (not one of these), `date` (no such calendar date, e.g. 02-30), `past` (not after now), `too_far` {days} (more than DEPARTURE_MAX_DAYS ahead).
  */
 export function parseDepartureTime(raw: string, now: Date): Validated<Date> {
   const text = normalizeText(raw).toLowerCase();
@@ -110,12 +107,12 @@ export function parseDepartureTime(raw: string, now: Date): Validated<Date> {
   const clock = parseClock(split.time);
   if (!datePart || !clock) return fail('format');
 
-  const earliest = now.getTime() - DEPARTURE_GRACE_MINUTES * MINUTE_MS;
-  const latest = now.getTime() + DEPARTURE_MAX_DAYS * DAY_MS;
+  const nowMs = now.getTime();
+  const latest = nowMs + DEPARTURE_MAX_DAYS * DAY_MS;
   const at = (year: number, month: number, day: number): Date =>
     shanghaiInstant(year, month, day + (clock.nextDay ? 1 : 0), clock.hour, clock.minute);
   const inWindow = (date: Date): Validated<Date> => {
-    if (date.getTime() < earliest) return fail('past');
+    if (date.getTime() <= nowMs) return fail('past');
     if (date.getTime() > latest) return fail('too_far', { days: DEPARTURE_MAX_DAYS });
     return accept(date);
   };
@@ -124,7 +121,7 @@ export function parseDepartureTime(raw: string, now: Date): Validated<Date> {
     case 'none': {
       const today = shanghaiDayPlus(now, 0);
       const candidate = at(today.year, today.month, today.day);
-      if (candidate.getTime() >= earliest) return accept(candidate);
+      if (candidate.getTime() > nowMs) return accept(candidate);
       const tomorrow = shanghaiDayPlus(now, 1);
       return accept(at(tomorrow.year, tomorrow.month, tomorrow.day));
     }
@@ -136,7 +133,7 @@ export function parseDepartureTime(raw: string, now: Date): Validated<Date> {
       const { year } = shanghaiParts(now);
       if (!isRealDate(year, datePart.month, datePart.day)) return fail('date');
       const thisYear = at(year, datePart.month, datePart.day);
-      if (thisYear.getTime() >= earliest) return inWindow(thisYear);
+      if (thisYear.getTime() > nowMs) return inWindow(thisYear);
       // This year's date has passed: late in December "01-02" means next year; otherwise it is a slip.
       if (isRealDate(year + 1, datePart.month, datePart.day)) {
         const nextYear = at(year + 1, datePart.month, datePart.day);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEPARTURE_GRACE_MINUTES, DEPARTURE_MAX_DAYS, formatShanghai, parseDepartureTime } from '../../src/validation/time.js';
+import { DEPARTURE_MAX_DAYS, formatShanghai, parseDepartureTime } from '../../src/validation/time.js';
 
 /** Shanghai wall clock → instant (UTC+8). */
 const sh = (local: string): Date => new Date(`${local}+08:00`);
@@ -43,22 +43,23 @@ describe('parseDepartureTime: accepted forms', () => {
   });
 });
 
-describe('parseDepartureTime: the grace for a minute just passed', () => {
-  it('when HH:mm passed less than the grace ago, then it is today (the bus leaving now)', () => {
-    expect(DEPARTURE_GRACE_MINUTES).toBe(10);
-    expect(parseDepartureTime('09:55', NOW)).toEqual({ ok: true, value: sh('2025-11-26T09:55:00') });
+describe('parseDepartureTime: a departure must be in the future', () => {
+  it('when HH:mm passed a minute ago, then it is the next such time: tomorrow', () => {
+    expect(parseDepartureTime('09:59', NOW)).toEqual({ ok: true, value: sh('2025-11-27T09:59:00') });
   });
-  it('when HH:mm passed exactly the grace ago, then it is still today', () => {
-    expect(parseDepartureTime('09:50', NOW)).toEqual({ ok: true, value: sh('2025-11-26T09:50:00') });
+  it('when HH:mm is the current minute, then it is tomorrow (not a departure in the past)', () => {
+    expect(parseDepartureTime('10:00', sh('2025-11-26T10:00:30'))).toEqual({ ok: true, value: sh('2025-11-27T10:00:00') });
   });
-  it('when HH:mm passed more than the grace ago, then it is tomorrow', () => {
-    expect(parseDepartureTime('09:49', NOW)).toEqual({ ok: true, value: sh('2025-11-27T09:49:00') });
+  it('when HH:mm is a minute ahead, then it is today', () => {
+    expect(parseDepartureTime('10:01', NOW)).toEqual({ ok: true, value: sh('2025-11-26T10:01:00') });
   });
-  it('when a dated time passed less than the grace ago, then it is accepted', () => {
-    expect(parseDepartureTime('2025-11-26 09:55', NOW)).toEqual({ ok: true, value: sh('2025-11-26T09:55:00') });
+  it('when a dated time passed a few minutes ago, then it is past', () => {
+    expect(parseDepartureTime('2025-11-26 09:55', NOW)).toEqual({ ok: false, reason: 'past' });
+    expect(parseDepartureTime('今天 09:55', NOW)).toEqual({ ok: false, reason: 'past' });
+    expect(parseDepartureTime('11-26 09:55', NOW)).toEqual({ ok: false, reason: 'past' });
   });
-  it('when a dated time passed more than the grace ago, then it is past', () => {
-    expect(parseDepartureTime('2025-11-26 09:49', NOW)).toEqual({ ok: false, reason: 'past' });
+  it('when a dated time is exactly now, then it is past', () => {
+    expect(parseDepartureTime('2025-11-26 10:00', NOW)).toEqual({ ok: false, reason: 'past' });
   });
 });
 
