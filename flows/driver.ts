@@ -38,15 +38,16 @@ export const driverFlow = {
         { label: 'driver.items.passengerCount', field: 'passengerCount', format: 'count', edit: 'passengerCount' },
         { label: 'driver.items.driverName', field: 'driverName', format: 'text', edit: 'driverName' },
         { label: 'driver.items.driverPhone', field: 'driverPhone', format: 'masked_phone', edit: 'driverPhone' },
-        // Registrant and crew are always listed, so "the driver registers" / "no crew" can be changed from here too.
-        { label: 'driver.items.registrant', field: 'driverName', format: 'text', edit: 'registrantIsDriver', when: [{ field: 'registrantIsDriver', notEquals: '2' }], clears: ['registrantName', 'registrantPhone'] },
-        { label: 'driver.items.registrant', field: 'registrantName', format: 'text', edit: 'registrantIsDriver', when: [{ field: 'registrantIsDriver', equals: '2' }], clears: ['registrantName', 'registrantPhone'] },
-        { label: 'driver.items.crew', field: 'crewName', format: 'text', edit: 'hasCrew', when: [{ field: 'hasCrew', equals: '1' }], clears: ['crewName', 'crewPhone', 'crewIdType', 'crewIdNumber'] },
-        { label: 'driver.items.crew', field: 'crewName', format: 'none_or_text', edit: 'hasCrew', when: [{ field: 'hasCrew', notEquals: '1' }], clears: ['crewName', 'crewPhone', 'crewIdType', 'crewIdNumber'] },
         { label: 'driver.items.tripNumber', field: 'tripNumber', format: 'none_or_text', edit: 'tripNumber' },
         { label: 'driver.items.departureAt', field: 'departureAt', format: 'datetime', edit: 'departureAt' },
         { label: 'driver.items.origin', field: 'origin', format: 'place', edit: 'origin' },
         { label: 'driver.items.destination', field: 'destination', format: 'place', edit: 'destination' },
+        // Registrant and crew are always listed (last, so the numbers above never move), so "the driver registers" and
+        // "no crew" can be changed from here too.
+        { label: 'driver.items.registrant', field: 'driverName', format: 'text', edit: 'registrantIsDriver', when: [{ field: 'registrantIsDriver', notEquals: '2' }], clears: ['registrantName', 'registrantPhone'] },
+        { label: 'driver.items.registrant', field: 'registrantName', format: 'text', edit: 'registrantIsDriver', when: [{ field: 'registrantIsDriver', equals: '2' }], clears: ['registrantName', 'registrantPhone'] },
+        { label: 'driver.items.crew', field: 'crewName', format: 'text', edit: 'hasCrew', when: [{ field: 'hasCrew', equals: '1' }], clears: ['crewName', 'crewPhone', 'crewIdType', 'crewIdNumber'] },
+        { label: 'driver.items.crew', field: 'crewName', format: 'none_or_text', edit: 'hasCrew', when: [{ field: 'hasCrew', notEquals: '1' }], clears: ['crewName', 'crewPhone', 'crewIdType', 'crewIdNumber'] },
       ],
     },
     { id: 'createTrip', kind: 'action', action: 'createTrip', on: { conflict: 'createFailed' } },

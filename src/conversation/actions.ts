@@ -183,8 +183,8 @@ export function createActions(deps: ActionDeps): ActionTable {
     async loadRoster(ctx) {
       const trip = await tripOfState(ctx);
       if (!trip) return fail('not_found');
-      const roster = await deps.passengers.roster(trip.id);
-      const lines = roster.map((p, i) => `${i + 1} ${maskName(p.name)} ${maskIdNumber(p.idNumber)}${p.arrivedAt ? ' ✓' : ''}`);
+      const roster = await deps.passengers.maskedRoster(trip.id);
+      const lines = roster.map((p, i) => `${i + 1} ${p.name} ${p.idNumber}${p.arrivedAt ? ' ✓' : ''}`);
       const arrived = roster.filter((p) => p.arrivedAt).length;
       return ok({
         vars: {

@@ -1,12 +1,14 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { executeRows, type Db } from '../store/db.js';
+import { maskedForms } from '../store/passengers.js';
 import { passengers } from '../store/schema.js';
-import type { PassengerChannel, RegisteredBy } from '../store/schema.js';
+import type { MaskedPassenger, PassengerChannel, RegisteredBy } from '../store/schema.js';
 import type { Vault } from '../store/vault.js';
 
 /**
- * Read side of the daily report: SQL aggregates for the summary and keyset-paged reads of trips and passengers, with
- * personal data opened through the vault one page at a time (memory never holds more than a page).
+ * Read side of the daily report: SQL aggregates for the summary and keyset-paged reads of trips and passengers; the
+ * passengers come masked (from the row) or opened through the vault one page at a time (memory never holds more
+ * than a page).
  */
 export interface ReportCounts {
   trips: number;
@@ -131,33 +133,43 @@ const passengerColumns = {
   idNumberRef: passengers.idNumberRef, phoneRef: passengers.phoneRef, addrBeforeRef: passengers.addrBeforeRef,
   addrBeijingRef: passengers.addrBeijingRef, channel: passengers.channel, registeredBy: passengers.registeredBy,
   arrivedAt: passengers.arrivedAt, createdAt: passengers.createdAt, createdKey: sql<string>`${passengers.createdAt}::text`,
+  masked: passengers.masked,
 };
 interface PassengerRow {
   id: string; tripId: string; nameRef: string | null; idType: number; idNumberRef: string | null; phoneRef: string | null;
   addrBeforeRef: string | null; addrBeijingRef: string | null; channel: PassengerChannel; registeredBy: RegisteredBy;
-  arrivedAt: Date | null; createdAt: Date; createdKey: string;
+  arrivedAt: Date | null; createdAt: Date; createdKey: string; masked: MaskedPassenger | null;
 }
 
-async function openPage(vault: Vault, rows: readonly PassengerRow[]): Promise<ReportPassenger[]> {
+/**
+ * The page's personal data as the reader may see it. Masked: the masked forms kept on each row (no vault read at all,
+ * which is what keeps a day's report fast); a row from before those existed is opened and masked. Unmasked: opened
+ * through the vault.
+ */
+async function openPage(vault: Vault, rows: readonly PassengerRow[], masked: boolean): Promise<ReportPassenger[]> {
+  const toOpen = masked ? rows.filter((r) => r.masked === null) : rows;
   const refs: string[] = [];
-  for (const r of rows) for (const ref of [r.nameRef, r.idNumberRef, r.phoneRef, r.addrBeforeRef, r.addrBeijingRef]) if (ref !== null) refs.push(ref);
-  const values = await vault.get(refs);
+  for (const r of toOpen) for (const ref of [r.nameRef, r.idNumberRef, r.phoneRef, r.addrBeforeRef, r.addrBeijingRef]) if (ref !== null) refs.push(ref);
+  const values = refs.length === 0 ? new Map<string, string>() : await vault.get(refs);
   const opt = (ref: string | null): string | null => (ref === null ? null : values.get(ref) ?? null);
   const out: ReportPassenger[] = [];
   for (const r of rows) {
+    const common = { id: r.id, tripId: r.tripId, idType: r.idType, channel: r.channel, registeredBy: r.registeredBy, arrivedAt: r.arrivedAt, createdAt: r.createdAt };
+    if (masked && r.masked !== null) {
+      out.push({ ...common, ...r.masked });
+      continue;
+    }
     const name = opt(r.nameRef);
     const idNumber = opt(r.idNumberRef);
     if (name === null || idNumber === null) continue; // purged meanwhile
-    out.push({
-      id: r.id, tripId: r.tripId, name, idType: r.idType, idNumber, phone: opt(r.phoneRef), addressBefore: opt(r.addrBeforeRef),
-      addressBeijing: opt(r.addrBeijingRef), channel: r.channel, registeredBy: r.registeredBy, arrivedAt: r.arrivedAt, createdAt: r.createdAt,
-    });
+    const opened = { name, idNumber, phone: opt(r.phoneRef), addressBefore: opt(r.addrBeforeRef), addressBeijing: opt(r.addrBeijingRef) };
+    out.push({ ...common, ...(masked ? maskedForms(opened.name, opened.idNumber, opened.phone, opened.addressBefore, opened.addressBeijing) : opened) });
   }
   return out;
 }
 
 /** One trip's passengers in registration order, opened a page at a time (keyset on created_at, id). */
-async function* tripPassengerPages(db: Db, vault: Vault, tripId: string, pageSize: number): AsyncGenerator<ReportPassenger[]> {
+async function* tripPassengerPages(db: Db, vault: Vault, tripId: string, pageSize: number, masked: boolean): AsyncGenerator<ReportPassenger[]> {
   let after: { key: string; id: string } | null = null;
   for (;;) {
     const rows: PassengerRow[] = await db.select(passengerColumns).from(passengers)
@@ -168,7 +180,7 @@ async function* tripPassengerPages(db: Db, vault: Vault, tripId: string, pageSiz
       .orderBy(asc(passengers.createdAt), asc(passengers.id))
       .limit(pageSize);
     if (rows.length === 0) return;
-    yield await openPage(vault, rows);
+    yield await openPage(vault, rows, masked);
     const last = rows[rows.length - 1];
     if (!last || rows.length < pageSize) return;
     after = { key: last.createdKey, id: last.id };
@@ -180,7 +192,8 @@ async function* tripPassengerPages(db: Db, vault: Vault, tripId: string, pageSiz
  * together while their counts fit a page; a trip larger than a page (or a batch that grew meanwhile) is paged alone.
  * The next batch is read and opened while the caller writes the current one (at most two pages in memory).
  */
-export async function* rosterChunks(db: Db, vault: Vault, trips: readonly ReportTrip[], pageSize = PASSENGER_PAGE): AsyncGenerator<{ trip: ReportTrip; passengers: ReportPassenger[]; first: boolean; last: boolean }> {
+export async function* rosterChunks(db: Db, vault: Vault, trips: readonly ReportTrip[], options: { masked: boolean; pageSize?: number }): AsyncGenerator<{ trip: ReportTrip; passengers: ReportPassenger[]; first: boolean; last: boolean }> {
+  const { masked, pageSize = PASSENGER_PAGE } = options;
   const batches: ReportTrip[][] = [];
   let batch: ReportTrip[] = [];
   let sum = 0;
@@ -202,7 +215,7 @@ export async function* rosterChunks(db: Db, vault: Vault, trips: readonly Report
       .where(and(inArray(passengers.tripId, group.map((t) => t.id)), isNull(passengers.purgedAt)))
       .orderBy(asc(passengers.createdAt), asc(passengers.id))
       .limit(pageSize + 1);
-    return rows.length > pageSize ? null : openPage(vault, rows);
+    return rows.length > pageSize ? null : openPage(vault, rows, masked);
   };
   const prefetch = (group: readonly ReportTrip[] | undefined) => {
     if (group === undefined) return null;
@@ -225,7 +238,7 @@ export async function* rosterChunks(db: Db, vault: Vault, trips: readonly Report
     for (const trip of group) {
       let first = true;
       let pending: ReportPassenger[] | null = null;
-      for await (const page of tripPassengerPages(db, vault, trip.id, pageSize)) {
+      for await (const page of tripPassengerPages(db, vault, trip.id, pageSize, masked)) {
         if (pending !== null) {
           yield { trip, passengers: pending, first, last: false };
           first = false;

@@ -3,7 +3,6 @@ import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { Locale } from '../contracts/conversation.js';
 import type { Translator } from '../i18n/i18n.js';
-import { maskAddress, maskIdNumber, maskName, maskPhone } from '../security/mask.js';
 import type { Db } from '../store/db.js';
 import type { Vault } from '../store/vault.js';
 import { cityName } from '../validation/places.js';
@@ -87,11 +86,12 @@ export async function writeReportWorkbook(deps: ReportWorkbookDeps, options: Rep
   if (tripCount === 0) summary.addRow([t('sheet.empty_day')]).commit();
   summary.commit();
 
+  // rosterChunks hands over the values as this reader may see them (masked or opened).
   const cell = {
-    name: (v: string) => (masked ? maskName(v) : v),
-    id: (v: string) => (masked ? maskIdNumber(v) : v),
-    phone: (v: string | null) => (v === null ? '' : masked ? maskPhone(v) : v),
-    address: (v: string | null) => (v === null ? '' : masked ? maskAddress(v) : v),
+    name: (v: string) => v,
+    id: (v: string) => v,
+    phone: (v: string | null) => v ?? '',
+    address: (v: string | null) => v ?? '',
   };
   const header = [
     t('roster.index'), t('roster.name'), t('roster.id_type'), t('roster.id_number'), t('roster.phone'), t('roster.address_before'),
@@ -108,7 +108,7 @@ export async function writeReportWorkbook(deps: ReportWorkbookDeps, options: Rep
   for await (const page of tripPages(db, city, range)) {
     let sheet: ExcelJS.Worksheet | null = null;
     let n = 0;
-    for await (const chunk of rosterChunks(db, vault, page)) {
+    for await (const chunk of rosterChunks(db, vault, page, { masked })) {
       if (chunk.first) {
         const { trip } = chunk;
         sheet = workbook.addWorksheet(rosterSheetName(trip));

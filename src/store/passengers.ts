@@ -4,7 +4,8 @@ import { InputError, NotFoundError } from '../errors.js';
 import { blindIndex, normalizeIndexValue } from '../security/cipher.js';
 import type { DerivedKeys } from '../security/keys.js';
 import type { Db } from './db.js';
-import { passengers, trips, type PassengerChannel, type RegisteredBy } from './schema.js';
+import { passengers, trips, type MaskedPassenger, type PassengerChannel, type RegisteredBy } from './schema.js';
+import { maskAddress, maskIdNumber, maskName, maskPhone } from '../security/mask.js';
 import { addDays } from './time.js';
 import type { Vault, VaultPut } from './vault.js';
 
@@ -86,6 +87,12 @@ export function phoneBlindIndex(keys: Pick<DerivedKeys, 'blindIndex'>, phone: st
 
 function refsOf(r: PassengerRow): string[] {
   return [r.nameRef, r.idNumberRef, r.phoneRef, r.addrBeforeRef, r.addrBeijingRef].filter((id): id is string => id !== null);
+}
+
+/** The forms a masked roster shows, kept on the row so masked reads never open the vault. */
+export function maskedForms(name: string, idNumber: string, phone: string | null, addressBefore: string | null, addressBeijing: string | null): MaskedPassenger {
+  const address = (v: string | null) => (v === null || v.trim() === '' ? null : maskAddress(v.trim()));
+  return { name: maskName(name.trim()), idNumber: maskIdNumber(idNumber), phone: phone === null ? null : maskPhone(phone), addressBefore: address(addressBefore), addressBeijing: address(addressBeijing) };
 }
 
 export function createPassengerRepository({ db, vault, keys, retentionDays }: PassengerRepositoryOptions) {
@@ -172,7 +179,7 @@ export function createPassengerRepository({ db, vault, keys, retentionDays }: Pa
         // The row first: on a duplicate nothing is sealed at all, so no vault row can be orphaned.
         const [inserted] = await t.insert(passengers)
           .values({
-            id, tripId: input.tripId, idType: input.idType, idBlind, phoneBlind, ...refs, channel: input.channel,
+            id, tripId: input.tripId, idType: input.idType, idBlind, phoneBlind, ...refs, masked: maskedForms(input.name, idNumber, phone, input.addressBefore, input.addressBeijing), channel: input.channel,
             registeredBy: input.registeredBy, staffId: input.staffId, userKey: input.userKey,
           })
           .onConflictDoNothing({ target: [passengers.tripId, passengers.idBlind] })
@@ -191,6 +198,28 @@ export function createPassengerRepository({ db, vault, keys, retentionDays }: Pa
     /** Passengers of a trip in registration order, personal data opened (mask before output). */
     async roster(tripId: string, tx?: Db): Promise<RosterEntry[]> {
       return (await rosters([tripId], tx)).get(tripId) ?? [];
+    },
+
+    /**
+     * The roster as masked readers see it, from the masked forms on the rows: no vault read. A row registered before
+     * those forms existed is opened and masked.
+     */
+    async maskedRoster(tripId: string, tx?: Db): Promise<RosterEntry[]> {
+      const rows = await (tx ?? db).select().from(passengers)
+        .where(and(eq(passengers.tripId, tripId), isNull(passengers.purgedAt)))
+        .orderBy(asc(passengers.createdAt), asc(passengers.id));
+      const legacy = new Map((await open(rows.filter((r) => r.masked === null), tx)).map((e) => [e.id, e] as const));
+      return rows.flatMap((r): RosterEntry[] => {
+        const forms = r.masked ?? (() => {
+          const e = legacy.get(r.id);
+          return e ? maskedForms(e.name, e.idNumber, e.phone, e.addressBefore, e.addressBeijing) : null;
+        })();
+        if (!forms) return [];
+        return [{
+          id: r.id, tripId: r.tripId, idType: r.idType, channel: r.channel, registeredBy: r.registeredBy, staffId: r.staffId,
+          arrivedAt: r.arrivedAt, createdAt: r.createdAt, ...forms,
+        }];
+      });
     },
 
     /** Rosters of several trips at once (reports). */

@@ -55,7 +55,7 @@ export function createRetention({ db, vault, retentionDays, audit }: RetentionOp
         for (const chunk of chunks(ids('passenger'))) {
           const rows = await tx.update(passengers).set({
             purgedAt: asOf, nameRef: null, idNumberRef: null, idBlind: null, phoneRef: null, phoneBlind: null,
-            addrBeforeRef: null, addrBeijingRef: null, userKey: null,
+            addrBeforeRef: null, addrBeijingRef: null, userKey: null, masked: null,
           }).where(and(inArray(passengers.id, chunk), isNull(passengers.purgedAt))).returning({ id: passengers.id });
           result.passengers += rows.length;
         }

@@ -34,6 +34,9 @@ export type ApiKeyRole = (typeof API_KEY_ROLES)[number];
 export const STAFF_ROLES = ['crew', 'station', 'authority', 'health', 'admin'] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
 
+/** What a masked roster shows of a passenger (src/security/mask.ts forms). */
+export interface MaskedPassenger { name: string; idNumber: string; phone: string | null; addressBefore: string | null; addressBeijing: string | null }
+
 export const sensitive = pgSchema('sensitive');
 
 /** One sealed value: ciphertext = iv ‖ tag ‖ ct, associated data = `${id}:${kind}`; key_id names the key version. */
@@ -129,6 +132,8 @@ export const passengers = pgTable('passengers', {
   phoneBlind: text('phone_blind'),
   addrBeforeRef: uuid('addr_before_ref'),
   addrBeijingRef: uuid('addr_beijing_ref'),
+  /** The masked forms shown on rosters and in reports (not identifying; saves opening the vault); cleared by the purge. */
+  masked: jsonb('masked').$type<MaskedPassenger>(),
   channel: text('channel', { enum: PASSENGER_CHANNELS }).notNull(),
   registeredBy: text('registered_by', { enum: REGISTERED_BY }).notNull(),
   staffId: uuid('staff_id').references(() => staffMembers.id),

@@ -153,7 +153,7 @@ describe('daily per-city reports', () => {
     for await (const page of tripPages(database.db, SHENYANG, reportDayRange(DAY), 1)) trips.push(...page);
     expect(trips.map((trip) => trip.registered)).toEqual([3, 2]);
     const chunks = [];
-    for await (const chunk of rosterChunks(database.db, vault, trips, 2)) chunks.push(chunk);
+    for await (const chunk of rosterChunks(database.db, vault, trips, { masked: false, pageSize: 2 })) chunks.push(chunk);
     expect(chunks.map((c) => [c.passengers.length, c.first, c.last])).toEqual([[2, true, false], [1, false, true], [2, true, true]]);
     for (const trip of trips) {
       const read = chunks.filter((c) => c.trip.id === trip.id).flatMap((c) => c.passengers.map((p) => p.idNumber));

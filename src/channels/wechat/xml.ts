@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { XMLBuilder, XMLParser, XMLValidator, type EntityDecoderOptions } from 'fast-xml-parser';
 import { z } from 'zod';
 import type { UserInput } from '../../contracts/conversation.js';
@@ -355,19 +356,28 @@ function eventInput(msg: OaInbound): UserInput | null {
   }
 }
 
-/** URI-encoding removes `:` (BullMQ job ids must not contain one); OpenIDs ([A-Za-z0-9_-]) are left as they are. */
+/** URI-encoding removes `:` (BullMQ job ids must not contain one). */
 function keyPart(value: string): string {
   return encodeURIComponent(value);
 }
 
 /**
+ * The sender as it appears in a key: a SHA-256 digest (32 hex digits) of the OpenID, never the OpenID itself. Keys
+ * travel into logs (`dedupeKey`), Redis key names and BullMQ job ids/data, and an OpenID is personal data (issue 3).
+ */
+function senderPart(openid: string): string {
+  return createHash('sha256').update(openid, 'utf8').digest('hex').slice(0, 32);
+}
+
+/**
  * Idempotency key of one delivery (STYLE: job ids never hold `:` and are never all digits):
- * - messages: `wx-<MsgId>-<FromUserName>` (MsgIds collide across users, reference §3.4);
- * - events (and the rare message without MsgId): `wxev-<FromUserName>-<CreateTime>-<Event or MsgType>`.
- * Parts are URI-encoded, so a key never contains `:`. MsgId and CreateTime are digits and the event part has its
- * `-` escaped, so reading from the right is unambiguous: different deliveries never share a key.
+ * - messages: `wx-<MsgId>-<sender>` (MsgIds collide across users, reference §3.4);
+ * - events (and the rare message without MsgId): `wxev-<sender>-<CreateTime>-<Event or MsgType>`.
+ * `<sender>` is a digest of FromUserName (senderPart), so the OpenID never shows. The event part is URI-encoded with
+ * its `-` escaped and the other parts are hex or digits, so a key never contains `:` and different deliveries never
+ * share a key.
  */
 export function dedupeKeyOf(msg: OaInbound): string {
-  if (msg.msgType !== 'event' && msg.msgId !== undefined) return `wx-${msg.msgId}-${keyPart(msg.fromUser)}`;
-  return `wxev-${keyPart(msg.fromUser)}-${msg.createTime}-${keyPart(msg.event ?? msg.msgType).replace(/-/g, '%2D')}`;
+  if (msg.msgType !== 'event' && msg.msgId !== undefined) return `wx-${keyPart(msg.msgId)}-${senderPart(msg.fromUser)}`;
+  return `wxev-${senderPart(msg.fromUser)}-${msg.createTime}-${keyPart(msg.event ?? msg.msgType).replace(/-/g, '%2D')}`;
 }

@@ -40,6 +40,7 @@ export function tripJson(trip: Trip) {
   };
 }
 
+/** A passenger as the API shows it; `masked` masks opened values (entries from maskedRoster are masked already). */
 export function passengerJson(p: RosterEntry, masked: boolean) {
   return {
     name: masked ? maskName(p.name) : p.name,
@@ -94,7 +95,8 @@ export async function apiRoutes(app: FastifyInstance, opts: { services: Services
     const trip = await trips.byCode(code);
     if (!trip) throw new NotFoundError('TRIP_NOT_FOUND', `no trip with code ${code}`);
     assertCity(key, trip);
-    const roster = trip.purgedAt ? [] : await passengers.roster(trip.id);
+    // A masked reader gets the masked forms kept on the rows: the vault is opened only for an audited, unmasked read.
+    const roster = trip.purgedAt ? [] : unmasked ? await passengers.roster(trip.id) : await passengers.maskedRoster(trip.id);
     const counts = await passengers.counts(trip.id);
     if (unmasked) {
       await audit.append({ actor: `key:${key.id}`, action: 'roster.unmasked', subject: trip.code, reason: q.reason, details: { role: key.role, city: key.city, tripId: trip.id, passengers: roster.length, purged: trip.purgedAt !== null } });
@@ -104,7 +106,7 @@ export async function apiRoutes(app: FastifyInstance, opts: { services: Services
       registeredCount: counts.registered,
       arrivedCount: counts.arrived,
       purged: trip.purgedAt !== null,
-      passengers: roster.map((p) => passengerJson(p, !unmasked)),
+      passengers: roster.map((p) => passengerJson(p, false)),
     };
   });
 
