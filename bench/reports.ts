@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { seal } from '../src/security/cipher.js';
 import type { Services } from '../src/services.js';
-import { idNumberBlindIndex, phoneBlindIndex } from '../src/store/passengers.js';
+import { idNumberBlindIndex, maskedForms, phoneBlindIndex } from '../src/store/passengers.js';
 import { writeReportWorkbook } from '../src/reports/workbook.js';
 
 export interface ReportBenchArgs { services: Services; registrations: number; cities: number; date?: string; concurrency?: number }
@@ -65,7 +65,7 @@ async function seedDay(services: Services, date: string, registrations: number, 
   }
   for (let start = 0; start < registrations; start += BATCH) {
     const n = Math.min(BATCH, registrations - start);
-    const p = { id: [] as string[], trip: [] as string[], name: [] as string[], idRef: [] as string[], phone: [] as string[], idBlind: [] as string[], phoneBlind: [] as string[], arrived: [] as (string | null)[] };
+    const p = { id: [] as string[], trip: [] as string[], name: [] as string[], idRef: [] as string[], phone: [] as string[], idBlind: [] as string[], phoneBlind: [] as string[], arrived: [] as (string | null)[], masked: [] as string[] };
     const v = { id: [] as string[], kind: [] as string[], ct: [] as string[], owner: [] as string[] };
     for (let i = 0; i < n; i += 1) {
       const k = start + i;
@@ -80,6 +80,7 @@ async function seedDay(services: Services, date: string, registrations: number, 
       }
       p.id.push(id); p.trip.push(tripIds[Math.floor(k / PER_TRIP)] ?? tripIds[0] ?? ''); p.name.push(refs.name); p.idRef.push(refs.id_number); p.phone.push(refs.phone);
       p.idBlind.push(idNumberBlindIndex(services.keys, idNumber)); p.phoneBlind.push(phoneBlindIndex(services.keys, phone));
+      p.masked.push(JSON.stringify(maskedForms(name, idNumber, phone, null, null)));
       p.arrived.push(k % 4 === 0 ? null : new Date(dayStart + 86_000_000).toISOString());
     }
     await db.execute(sql`
@@ -87,11 +88,12 @@ async function seedDay(services: Services, date: string, registrations: number, 
       select id, kind, ct, ${services.keys.keyId}, 'passenger', owner, ${purgeAfter}::timestamptz
       from unnest(${sql.param(v.id)}::uuid[], ${sql.param(v.kind)}::text[], ${sql.param(v.ct)}::bytea[], ${sql.param(v.owner)}::uuid[]) as u(id, kind, ct, owner)`);
     await db.execute(sql`
-      insert into passengers (id, trip_id, name_ref, id_type, id_number_ref, id_blind, phone_ref, phone_blind, channel, registered_by, arrived_at)
-      select id, trip, name_ref, 1, id_ref, id_blind, phone_ref, phone_blind, 'wechat', 'self', arrived
+      insert into passengers (id, trip_id, name_ref, id_type, id_number_ref, id_blind, phone_ref, phone_blind, masked, channel, registered_by, arrived_at)
+      select id, trip, name_ref, 1, id_ref, id_blind, phone_ref, phone_blind, masked, 'wechat', 'self', arrived
       from unnest(${sql.param(p.id)}::uuid[], ${sql.param(p.trip)}::uuid[], ${sql.param(p.name)}::uuid[], ${sql.param(p.idRef)}::uuid[],
-                  ${sql.param(p.idBlind)}::text[], ${sql.param(p.phone)}::uuid[], ${sql.param(p.phoneBlind)}::text[], ${sql.param(p.arrived)}::timestamptz[])
-        as u(id, trip, name_ref, id_ref, id_blind, phone_ref, phone_blind, arrived)`);
+                  ${sql.param(p.idBlind)}::text[], ${sql.param(p.phone)}::uuid[], ${sql.param(p.phoneBlind)}::text[], ${sql.param(p.arrived)}::timestamptz[],
+                  ${sql.param(p.masked)}::jsonb[])
+        as u(id, trip, name_ref, id_ref, id_blind, phone_ref, phone_blind, arrived, masked)`);
   }
   await db.execute(sql`analyze trips`);
   await db.execute(sql`analyze passengers`);

@@ -138,6 +138,7 @@ describe.each([
   const logs: string[] = [];
   let oa: OaSecrets;
   let tripCode = '';
+  let firstPassengerId = '';
   let driver: OutsideUser;
   const driverPhone = secrets.phone();
   const keys: Record<string, string> = {};
@@ -227,7 +228,8 @@ describe.each([
   });
 
   it('when passengers register by scan (plaintext) and by trip code (safe mode), then both are on the masked roster', async () => {
-    await registerPassenger(user('plain'), tripCode, { name: '王小明', id: secrets.id(), phone: secrets.phone() });
+    firstPassengerId = secrets.id();
+    await registerPassenger(user('plain'), tripCode, { name: '王小明', id: firstPassengerId, phone: secrets.phone() });
     await registerPassenger(user('safe'), tripCode, { name: '李秀英', id: secrets.id(), phone: secrets.phone() }, 'code');
   });
 
@@ -288,7 +290,7 @@ describe.each([
     const noReason = await api(svc.base, keys['authority'] ?? '', `/api/v1/trace?phone=${driverPhone}`);
     expect(noReason.status).toBe(400);
     expect(await json(noReason)).toMatchObject({ code: expect.stringMatching(/^[A-Z_]+$/) as unknown });
-    const id = [...secrets.values][2] ?? '';
+    const id = firstPassengerId;
     const res = await api(svc.base, keys['authority'] ?? '', `/api/v1/trace?idNumber=${id}&reason=${encodeURIComponent('密接排查 e2e')}`);
     expect(res.status).toBe(200);
     const body = await json(res) as { matches: { trip: Record<string, unknown>; passenger: Record<string, unknown>; coPassengers: unknown[] }[] };

@@ -266,6 +266,19 @@ describe('conversation quality for drivers, riders and clerks', () => {
     });
   });
 
+  describe('station clerk', () => {
+    it('when a clerk enrolls and sends a number beyond the list, then the reply says how many passengers there are', async () => {
+      const clerk = new Rider(t);
+      const code = await t.services.repos.staff.createEnrollmentCode({ role: 'station', city: null, station: null, ttlHours: 1 });
+      expect(await clerk.say(`绑定 ${code}`)).toBe('绑定成功，身份：车站工作人员。');
+      const roster = await clerk.say(`核验 ${tripCode}`);
+      expect(roster).toContain('回复到站乘客编号');
+      expect(await clerk.say('0')).toContain('要结束请回复 取消');
+      expect(await clerk.say('99')).toMatch(/名单里只有 \d+ 位乘客/);
+      expect(await clerk.say('全部')).toContain('已到');
+    });
+  });
+
   describe('expiry and resume', () => {
     it('when a rider comes back after the session expired and answers the question directly, then the answer is taken', async () => {
       const rider = await riderAtIdType(otherTripCode);
