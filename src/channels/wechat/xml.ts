@@ -372,12 +372,14 @@ function senderPart(openid: string): string {
 /**
  * Idempotency key of one delivery (STYLE: job ids never hold `:` and are never all digits):
  * - messages: `wx-<MsgId>-<sender>` (MsgIds collide across users, reference §3.4);
- * - events (and the rare message without MsgId): `wxev-<sender>-<CreateTime>-<Event or MsgType>`.
+ * - events (and the rare message without MsgId): `wxev-<sender>-<CreateTime>-<Event or MsgType>[-<EventKey>]`.
  * `<sender>` is a digest of FromUserName (senderPart), so the OpenID never shows. The event part is URI-encoded with
  * its `-` escaped and the other parts are hex or digits, so a key never contains `:` and different deliveries never
  * share a key.
  */
 export function dedupeKeyOf(msg: OaInbound): string {
   if (msg.msgType !== 'event' && msg.msgId !== undefined) return `wx-${keyPart(msg.msgId)}-${senderPart(msg.fromUser)}`;
-  return `wxev-${senderPart(msg.fromUser)}-${msg.createTime}-${keyPart(msg.event ?? msg.msgType).replace(/-/g, '%2D')}`;
+  // The EventKey too (as WxJava does): two scans of different trip codes within one second are two deliveries.
+  const eventKey = msg.eventKey ? `-${keyPart(msg.eventKey).replace(/-/g, '%2D')}` : '';
+  return `wxev-${senderPart(msg.fromUser)}-${msg.createTime}-${keyPart(msg.event ?? msg.msgType).replace(/-/g, '%2D')}${eventKey}`;
 }

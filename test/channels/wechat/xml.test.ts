@@ -301,8 +301,14 @@ describe('dedupeKeyOf', () => {
     expect(dedupeKeyOf(a)).not.toBe(dedupeKeyOf(b));
   });
 
-  it('when an event arrives, then the key is wxev-<digest of FromUserName>-<CreateTime>-<Event>', () => {
-    expect(dedupeKeyOf(parseInboundXml(SCAN_SUBSCRIBE_EXAMPLE))).toBe(`wxev-${sender('FromUser')}-123456789-subscribe`);
+  it('when an event arrives, then the key is wxev-<digest of FromUserName>-<CreateTime>-<Event>-<EventKey>', () => {
+    expect(dedupeKeyOf(parseInboundXml(SCAN_SUBSCRIBE_EXAMPLE))).toBe(`wxev-${sender('FromUser')}-123456789-subscribe-qrscene_123123`);
+  });
+
+  it('when two different QR codes are scanned in the same second, then their keys differ', () => {
+    const a = msg({ msgType: 'event', event: 'SCAN', eventKey: 'trip-111111', fromUser: 'u', createTime: 5 });
+    const b = msg({ msgType: 'event', event: 'SCAN', eventKey: 'trip-222222', fromUser: 'u', createTime: 5 });
+    expect(dedupeKeyOf(a)).not.toBe(dedupeKeyOf(b));
   });
 
   it('when any field holds ":" (or other odd characters), then the key holds no ":" and is never all digits', () => {
