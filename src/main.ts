@@ -7,6 +7,9 @@ import { ensureDevSecrets, ensureRedis } from './bootstrap.js';
 import { loggerOptions } from './logger.js';
 import { openServices } from './services.js';
 import { startWorkers } from '../workers/main.js';
+import { RelayCommandError, serveCliRelay } from './cli/relay.js';
+import { runKeysInService } from './cli/keys.js';
+import { isMemoryDataDir } from './store/db.js';
 
 /** Entry point: `all` (web + workers), `web`, or `worker`. The only place that exits the process. */
 async function main(mode: string): Promise<void> {
@@ -26,12 +29,20 @@ async function main(mode: string): Promise<void> {
   const services = await openServices(config);
   const app = mode === 'worker' ? null : await buildApp(services);
   const workers = mode === 'web' ? null : await startWorkers(services);
+  // The embedded store is open here only: `npm run keys -- …` runs through this process meanwhile (src/cli/relay.ts).
+  const relay = services.database.kind === 'pglite' && !isMemoryDataDir(config.dataDir)
+    ? await serveCliRelay(config.dataDir, async (command, argv, out) => {
+      if (command !== 'keys') throw new RelayCommandError(`${command}: not available while the service runs; stop it first`, 1);
+      await runKeysInService(argv, { database: services.database, config, out });
+    }, services.log)
+    : null;
   if (app) {
     await app.listen({ host: config.host, port: config.port });
     services.log.info({ url: `http://${config.host}:${config.port}`, store: services.database.kind, simulator: config.simulator }, 'boardroll listening');
   }
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {
     if (err) services.log.error({ err }, 'shutting down after an error');
+    await relay?.close();
     await app?.close();
     await workers?.close();
     await services.close();

@@ -165,6 +165,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
     config, logger: options.logger, log, database, redis, keys, vault, repos, translator, registry, conversation,
     queues: { outbound, validate }, actionDeps, metrics, wechat, userKeyOf, sms: { channel: sms, messages: smsMessages, simulatorGateway: simulatorSms },
     async close() {
+      await metrics.flush().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'funnel flush failed'));
       await sms.drain();
       await outbound.close();
       await validate.close();

@@ -1,8 +1,11 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { ensureDevSecrets } from '../bootstrap.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import { AppError } from '../errors.js';
 import { loggerOptions } from '../logger.js';
 import { createApiKeyRepository } from '../store/api-keys.js';
 import { createAuditRepository } from '../store/audit.js';
@@ -12,6 +15,7 @@ import { createStaffRepository } from '../store/staff.js';
 import { addDays } from '../store/time.js';
 import { openKeyRing } from '../store/key-ring.js';
 import { checkNewKey, parseBatch, rotateMasterCommand, RotateUsageError } from './rotate-master.js';
+import { RelayCommandError, runThroughService } from './relay.js';
 
 /**
  * `npm run keys -- create --role ROLE [--city CODE] [--station NAME] [--label L] [--expires-days N]`  → the key, alone on the last line
@@ -60,7 +64,11 @@ function textOf(value: string | undefined, name: string): string | null {
   return text;
 }
 
-async function run(argv: string[]): Promise<void> {
+/** The service's own open store, when the command runs inside `npm start` through the relay (src/cli/relay.ts). */
+interface InService { database: Database; config: Config; out(line: string): void }
+
+async function run(argv: string[], inService?: InService): Promise<void> {
+  const write = inService?.out ?? out;
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
     options: { role: { type: 'string' }, city: { type: 'string' }, station: { type: 'string' }, label: { type: 'string' }, 'expires-days': { type: 'string' }, help: { type: 'boolean' }, 'new-key': { type: 'string' }, batch: { type: 'string' } },
@@ -83,14 +91,25 @@ async function run(argv: string[]): Promise<void> {
     throw new UsageError(`unknown command "${command.slice(0, 20)}"`);
   }
 
+  if (inService && command === 'rotate-master') throw new UsageError('rotate-master: stop the service first (the embedded store is open in it), then run this again');
   const log = pino({ ...loggerOptions({ logLevel: 'warn', logPretty: false }) }, pino.destination(2));
-  const env = await ensureDevSecrets(process.env, log);
-  const config = loadConfig(env);
+  const config = inService?.config ?? loadConfig(await ensureDevSecrets(process.env, log));
   if (!config.masterKey) throw new Error('BOARDROLL_MASTER_KEY is required');
-  let database: Database | null = null;
+  let database: Database | null = inService?.database ?? null;
   try {
-    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, onPoolError: (err) => log.warn({ err: err.message }, 'database pool error') });
-    await migrateDatabase(database);
+    if (!inService) {
+      try {
+        database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, onPoolError: (err) => log.warn({ err: err.message }, 'database pool error') });
+      } catch (err) {
+        // The embedded store is open in `npm start`: let the running service run the command.
+        if (!(err instanceof AppError && err.code === 'STORE_DATA_DIR_LOCKED')) throw err;
+        const exit = await runThroughService(config.dataDir, 'keys', argv);
+        if (exit === null) throw err;
+        throw new RelayedExit(exit);
+      }
+      await migrateDatabase(database);
+    }
+    if (!database) throw new Error('no database');
     // The same key ring the service opens (a wrong master key is refused here, as at the service's start).
     const ring = await openKeyRing(database.db, { masterKey: config.masterKey, previousMasterKey: config.previousMasterKey });
     const { keys } = ring;
@@ -107,8 +126,8 @@ async function run(argv: string[]): Promise<void> {
           role, city, station: textOf(values.station, 'station'), label: textOf(values.label, 'label'), expiresAt: days === null ? null : addDays(new Date(), days),
         });
         await audit.append({ actor: 'cli', action: 'apikey.create', subject: created.id, details: { role, city, expiresDays: days } });
-        out(`API key ${created.id}: role ${role}${city ? `, city ${city}` : ''}${days ? `, expires in ${days} days` : ''}. It is shown once; keep it safe.`);
-        out(created.key);
+        write(`API key ${created.id}: role ${role}${city ? `, city ${city}` : ''}${days ? `, expires in ${days} days` : ''}. It is shown once; keep it safe.`);
+        write(created.key);
         return;
       }
       case 'enroll': {
@@ -118,17 +137,17 @@ async function run(argv: string[]): Promise<void> {
         const days = daysOf(values['expires-days']) ?? DEFAULT_ENROLL_DAYS;
         const code = await staff.createEnrollmentCode({ role, city, station, ttlHours: days * 24 });
         await audit.append({ actor: 'cli', action: 'staff.enrollment_code', details: { role, city, station, expiresDays: days } });
-        out(`One-time enrollment code: role ${role}${city ? `, city ${city}` : ''}${station ? `, station ${station}` : ''}, valid ${days} days.`);
-        out('The staff member sends "绑定 <code>" (or "enroll <code>") to the official account.');
-        out(code);
+        write(`One-time enrollment code: role ${role}${city ? `, city ${city}` : ''}${station ? `, station ${station}` : ''}, valid ${days} days.`);
+        write('The staff member sends "绑定 <code>" (or "enroll <code>") to the official account.');
+        write(code);
         return;
       }
       case 'list': {
         const list = await apiKeys.list();
-        if (list.length === 0) { out('no API keys'); return; }
+        if (list.length === 0) { write('no API keys'); return; }
         for (const k of list) {
           const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : k.expiresAt && k.expiresAt.getTime() <= Date.now() ? 'expired' : 'active';
-          out([k.id, `${k.prefix}…`, k.role, k.city ?? '-', k.station ?? '-', k.label ?? '-', k.createdAt.toISOString(), k.expiresAt?.toISOString() ?? 'no expiry', state].join('\t'));
+          write([k.id, `${k.prefix}…`, k.role, k.city ?? '-', k.station ?? '-', k.label ?? '-', k.createdAt.toISOString(), k.expiresAt?.toISOString() ?? 'no expiry', state].join('\t'));
         }
         return;
       }
@@ -137,35 +156,61 @@ async function run(argv: string[]): Promise<void> {
         if (id === undefined || !z.uuid().safeParse(id).success) throw new UsageError('revoke: expected the key id (a uuid, as `list` shows it)');
         if (!(await apiKeys.revoke(id))) throw new UsageError(`revoke: no active API key with id ${id}`);
         await audit.append({ actor: 'cli', action: 'apikey.revoke', subject: id });
-        out(`revoked ${id}`);
+        write(`revoked ${id}`);
         return;
       }
       case 'rotate-master': {
-        await rotateMasterCommand({ db: database.db, ring, config, newKey: values['new-key'], batch: values.batch, out });
+        await rotateMasterCommand({ db: database.db, ring, config, newKey: values['new-key'], batch: values.batch, out: write });
         return;
       }
       default:
         throw new UsageError('unknown command');
     }
   } finally {
-    await database?.close();
+    if (!inService) await database?.close();
   }
 }
 
-run(process.argv.slice(2)).then(
-  () => { process.exitCode = 0; },
-  (err: unknown) => {
-    if (err instanceof UsageError || err instanceof RotateUsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`${err.message}\n${USAGE}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    if (err instanceof z.ZodError) {
-      process.stderr.write(`configuration error:\n${z.prettifyError(err)}\n`);
+/** An exit code already decided by the service that ran the command through the relay. */
+class RelayedExit extends Error {
+  constructor(readonly exitCode: number) { super('relayed'); }
+}
+
+function isUsageError(err: unknown): err is Error {
+  return err instanceof UsageError || err instanceof RotateUsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
+}
+
+/** `npm run keys -- …` run inside the service (the relay's handler): usage errors exit 2 with the usage text. */
+export async function runKeysInService(argv: string[], store: InService): Promise<void> {
+  try {
+    await run(argv, store);
+  } catch (err) {
+    if (isUsageError(err)) throw new RelayCommandError(`${err.message}\n${USAGE}`, 2);
+    throw err;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (isEntry) {
+  run(process.argv.slice(2)).then(
+    () => { process.exitCode = 0; },
+    (err: unknown) => {
+      if (err instanceof RelayedExit) {
+        process.exitCode = err.exitCode;
+        return;
+      }
+      if (isUsageError(err)) {
+        process.stderr.write(`${err.message}\n${USAGE}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      if (err instanceof z.ZodError) {
+        process.stderr.write(`configuration error:\n${z.prettifyError(err)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stderr.write(`keys failed: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 1;
-      return;
-    }
-    process.stderr.write(`keys failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+    },
+  );
+}

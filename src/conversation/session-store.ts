@@ -19,8 +19,17 @@ if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'EX', tonumber(ARGV[5]
 return 1
 `;
 
+/** Claims the delivery (SET NX with a short TTL) and returns [claimed, what the dedupe key holds, the session]. */
+const CLAIM_SCRIPT = `
+local claimed = redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]), 'NX')
+local existing = false
+if not claimed then existing = redis.call('GET', KEYS[1]) end
+return { claimed and 1 or 0, existing, redis.call('GET', KEYS[2]) }
+`;
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
+    boardrollClaimAndLoad(dedupeKey: string, sessionKey: string, pending: string, pendingTtlSeconds: number): Result<[number, string | null, string | null], Context>;
     boardrollSaveSession(sessionKey: string, replyKey: string, expectedVersion: number, blob: string, ttlSeconds: number, reply: string, replyTtlSeconds: number): Result<number, Context>;
   }
 }
@@ -47,6 +56,7 @@ export interface SessionStore {
 
 export function createSessionStore(redis: Redis, options: { prefix: string; sessionKey: Buffer }): SessionStore {
   if (!redis.boardrollSaveSession) redis.defineCommand('boardrollSaveSession', { numberOfKeys: 2, lua: SAVE_SCRIPT });
+  if (!redis.boardrollClaimAndLoad) redis.defineCommand('boardrollClaimAndLoad', { numberOfKeys: 2, lua: CLAIM_SCRIPT });
   const sessionKeyOf = (id: string) => `${options.prefix}:s:${id}`;
   const dedupeKeyOf = (key: string) => `${options.prefix}:d:${key}`;
 
@@ -76,14 +86,9 @@ export function createSessionStore(redis: Redis, options: { prefix: string; sess
 
   return {
     async claimAndLoad(dedupeKey, sessionId) {
-      const results = await redis.multi()
-        .set(dedupeKeyOf(dedupeKey), PENDING, 'EX', PENDING_TTL_SECONDS, 'NX')
-        .get(dedupeKeyOf(dedupeKey))
-        .get(sessionKeyOf(sessionId))
-        .exec();
-      if (!results) throw new Error('redis transaction aborted');
-      const [claimed, existing, session] = results.map(([err, value]) => { if (err) throw err; return value; });
-      return { claim: claimOf(existing as string | null, claimed === 'OK', dedupeKey), session: decode(session as string | null, sessionId) };
+      // One script, one round trip: claim the delivery and read the session together.
+      const [claimed, existing, session] = await redis.boardrollClaimAndLoad(dedupeKeyOf(dedupeKey), sessionKeyOf(sessionId), PENDING, PENDING_TTL_SECONDS);
+      return { claim: claimOf(existing ?? null, claimed === 1, dedupeKey), session: decode(session ?? null, sessionId) };
     },
     async load(sessionId) {
       return decode(await redis.get(sessionKeyOf(sessionId)), sessionId);

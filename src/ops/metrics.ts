@@ -33,11 +33,15 @@ export interface Metrics {
   recordUpstreamError(service: UpstreamService, code: string): Promise<void>;
   upstreamErrors(): Promise<{ service: string; code: string; count: number }[]>;
   funnel(): Promise<FunnelFlow[]>;
+  /** Writes pending funnel counts now (before shutdown). */
+  flush(): Promise<void>;
   /** The queues whose depths `/metrics` reports (the web app sets them once it has opened them). */
   setQueues(queues: readonly Queue[]): void;
 }
 
 const FIELD_SEP = '|';
+/** Funnel counts are summed in the process and written to Redis at most this often. */
+const FUNNEL_FLUSH_MS = 1000;
 
 export function createMetrics(deps: { redis: Redis; prefix: string; flows: FlowRegistry; log: Logger }): Metrics {
   const { redis, log } = deps;
@@ -46,6 +50,8 @@ export function createMetrics(deps: { redis: Redis; prefix: string; flows: FlowR
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let queues: readonly Queue[] = [];
+  const pendingFunnel = new Map<string, number>();
+  let flushTimer: NodeJS.Timeout | null = null;
 
   const http = new Histogram({
     name: 'boardroll_http_request_duration_seconds', help: 'HTTP request duration by method, route pattern and status code',
@@ -57,6 +63,7 @@ export function createMetrics(deps: { redis: Redis; prefix: string; flows: FlowR
   });
 
   async function readFunnel(): Promise<FunnelFlow[]> {
+    await flushFunnel();
     const raw = await redis.hgetall(funnelKey);
     const counts = new Map<string, number>();
     for (const [field, value] of Object.entries(raw)) counts.set(field, Number(value));
@@ -136,9 +143,20 @@ export function createMetrics(deps: { redis: Redis; prefix: string; flows: FlowR
       if (wasIn?.flow !== nowIn.flow) fields.push([nowIn.flow, '', 'started'].join(FIELD_SEP));
     }
     if (fields.length === 0) return;
+    for (const field of fields) pendingFunnel.set(field, (pendingFunnel.get(field) ?? 0) + 1);
+    flushTimer ??= setTimeout(() => {
+      flushTimer = null;
+      flushFunnel().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'funnel update failed'));
+    }, FUNNEL_FLUSH_MS).unref();
+  }
+
+  /** Writes the counts gathered since the last flush (one pipeline a second instead of one per message). */
+  async function flushFunnel(): Promise<void> {
+    if (pendingFunnel.size === 0) return;
     const pipeline = redis.pipeline();
-    for (const field of fields) pipeline.hincrby(funnelKey, field, 1);
-    pipeline.exec().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'funnel update failed'));
+    for (const [field, n] of pendingFunnel) pipeline.hincrby(funnelKey, field, n);
+    pendingFunnel.clear();
+    await pipeline.exec();
   }
 
   return {
@@ -152,6 +170,7 @@ export function createMetrics(deps: { redis: Redis; prefix: string; flows: FlowR
     },
     upstreamErrors,
     funnel: readFunnel,
+    flush: flushFunnel,
     setQueues(list) { queues = list; },
   };
 }

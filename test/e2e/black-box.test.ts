@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,10 +156,9 @@ describe.each([
     return result.stdout.at(-1) ?? '';
   }
 
-  async function restart(between?: () => Promise<void>): Promise<void> {
+  async function restart(): Promise<void> {
     logs.push(...svc.output);
     await svc.stop();
-    await between?.();
     svc = await startService(env);
   }
 
@@ -213,6 +212,17 @@ describe.each([
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
+  it('when WeChat checks the server URL, then a valid signature gets echostr back and a wrong one 401', async () => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = '1234567';
+    const signature = createHash('sha1').update([oa.token, timestamp, nonce].sort().join('')).digest('hex');
+    const ok = await fetch(`${svc.base}/wechat?${new URLSearchParams({ signature, timestamp, nonce, echostr: '4375120948345356249' }).toString()}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('4375120948345356249');
+    const bad = await fetch(`${svc.base}/wechat?${new URLSearchParams({ signature: signature.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')), timestamp, nonce, echostr: '1' }).toString()}`);
+    expect(bad.status).toBe(401);
+  });
+
   it.runIf(store === 'embedded')('when it starts with no configuration, then development secrets are created owner-only and their location is logged', async () => {
     for (const name of ['master.key', 'wechat-token']) {
       const file = join(env['DATA_DIR'] ?? '', name);
@@ -251,20 +261,23 @@ describe.each([
     expect(await rider.say('1', confirmId)).toBe(replies[0]);
   });
 
+  it('when API keys and enrollment codes are made with `npm run keys` while the service runs, then each is printed alone on the last line', async () => {
+    // On the embedded store the running service holds DATA_DIR; the CLI goes through its relay socket.
+    keys['station'] = await cli(['create', '--role', 'station', '--city', '210100']);
+    keys['stationDalian'] = await cli(['create', '--role', 'station', '--city', '210200']);
+    keys['authority'] = await cli(['create', '--role', 'authority', '--city', '210100']);
+    keys['authorityDalian'] = await cli(['create', '--role', 'authority', '--city', '210200']);
+    keys['ticketing'] = await cli(['create', '--role', 'ticketing']);
+    keys['health'] = await cli(['create', '--role', 'health']);
+    keys['admin'] = await cli(['create', '--role', 'admin']);
+    keys['crewCode'] = await cli(['enroll', '--role', 'crew', '--city', '210100']);
+    keys['stationCode'] = await cli(['enroll', '--role', 'station', '--city', '210100']);
+    for (const k of ['station', 'stationDalian', 'authority', 'authorityDalian', 'ticketing', 'health', 'admin']) expect(keys[k]).toMatch(/^br_[0-9A-Za-z]{32}$/);
+    for (const k of ['crewCode', 'stationCode']) expect(keys[k]).toMatch(/^[0-9A-Z]{6,16}$/);
+  }, 120_000);
+
   it('when the service is stopped and started again, then the trips and passengers are still there', async () => {
-    await restart(async () => {
-      // The keys CLI opens the store itself; on the embedded store it needs the service stopped.
-      keys['station'] = await cli(['create', '--role', 'station', '--city', '210100']);
-      keys['stationDalian'] = await cli(['create', '--role', 'station', '--city', '210200']);
-      keys['authority'] = await cli(['create', '--role', 'authority', '--city', '210100']);
-      keys['authorityDalian'] = await cli(['create', '--role', 'authority', '--city', '210200']);
-      keys['health'] = await cli(['create', '--role', 'health']);
-      keys['ticketing'] = await cli(['create', '--role', 'ticketing']);
-      keys['admin'] = await cli(['create', '--role', 'admin']);
-      keys['crewCode'] = await cli(['enroll', '--role', 'crew', '--city', '210100']);
-      keys['stationCode'] = await cli(['enroll', '--role', 'station', '--city', '210100']);
-    });
-    for (const k of ['station', 'authority', 'health', 'ticketing', 'admin']) expect(keys[k]).toMatch(/^\S{20,}$/);
+    await restart();
     const res = await api(svc.base, keys['station'] ?? '', `/api/v1/trips/${tripCode}/roster`);
     expect(res.status).toBe(200);
     const roster = expectRosterShape(await json(res));
@@ -382,9 +395,33 @@ describe.each([
     expect(await answer(secrets.id())).toContain('1用本机号码');
     expect(await answer('1')).toContain('请核对');
     expect(await answer('1')).toContain('已完成');
+    expect(sentTo()).toHaveLength(6); // the invitation and one answer per reply: the duplicate pushes sent nothing
     for (const s of sms.sent) expect(smsLength(s.text)).toBeLessThanOrEqual(SMS_MAX_CHARS);
     const roster = expectRosterShape(await json(await api(svc.base, keys['station'] ?? '', `/api/v1/trips/${tripCode}/roster`)));
     expect(roster.passengers.at(-1)).toMatchObject({ name: '王*爷', channel: 'sms', phone: `${phone.slice(0, 3)}****${phone.slice(-4)}` });
+  }, 60_000);
+
+  it('when a trip is over capacity and a watch-listed person registers, then alerts show to the city\'s authority and not to another city\'s', async () => {
+    const small = await registerTrip(user('plain'), { plate: '辽A11223', declared: 1, phone: secrets.phone() });
+    const watched = secrets.id();
+    await registerPassenger(user('plain'), small, { name: '冯一', id: secrets.id(), phone: secrets.phone() });
+    const listed = await api(svc.base, keys['health'] ?? '', '/api/v1/watchlist', { method: 'POST', body: JSON.stringify({ idNumbers: [watched] }) });
+    expect(listed.status).toBe(200);
+    await registerPassenger(user('plain'), small, { name: '陈二', id: watched, phone: secrets.phone() });
+    const kinds = async (key: string) => {
+      const res = await api(svc.base, key, `/api/v1/alerts?tripCode=${small}`);
+      return { status: res.status, body: await json(res) as { alerts?: { kind: string }[] } };
+    };
+    const seen = await waitFor('both alerts', async () => {
+      const { body } = await kinds(keys['authority'] ?? '');
+      const found = new Set((body.alerts ?? []).map((a) => a.kind));
+      return found.size >= 2 ? [...found].sort() : null;
+    });
+    expect(seen.join(' ')).toMatch(/capacity/);
+    expect(seen.join(' ')).toMatch(/watch/);
+    expect((await kinds(keys['authorityDalian'] ?? '')).status).toBe(403);
+    const all = await json(await api(svc.base, keys['authorityDalian'] ?? '', '/api/v1/alerts')) as { alerts: { trip: { code: string } }[] };
+    expect(all.alerts.filter((a) => a.trip.code === small)).toEqual([]);
   }, 60_000);
 
   it('when the database and the service log are searched, then no identity number, phone or OpenID used appears in clear', async () => {
