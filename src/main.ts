@@ -8,6 +8,8 @@ import { loggerOptions } from './logger.js';
 import { openServices } from './services.js';
 import { startWorkers } from '../workers/main.js';
 import { RelayCommandError, serveCliRelay } from './cli/relay.js';
+import { runPurgeInService } from './cli/purge.js';
+import { runReportInService } from './cli/report.js';
 import { runKeysInService } from './cli/keys.js';
 import { isMemoryDataDir } from './store/db.js';
 
@@ -32,8 +34,12 @@ async function main(mode: string): Promise<void> {
   // The embedded store is open here only: `npm run keys -- …` runs through this process meanwhile (src/cli/relay.ts).
   const relay = services.database.kind === 'pglite' && !isMemoryDataDir(config.dataDir)
     ? await serveCliRelay(config.dataDir, async (command, argv, out) => {
-      if (command !== 'keys') throw new RelayCommandError(`${command}: not available while the service runs; stop it first`, 1);
-      await runKeysInService(argv, { database: services.database, config, out });
+      switch (command) {
+        case 'keys': return runKeysInService(argv, { database: services.database, config, out });
+        case 'report': return runReportInService(argv, services, out);
+        case 'purge': return runPurgeInService(argv, { database: services.database, config }, out);
+        default: throw new RelayCommandError(`${command}: not available while the service runs; stop it first`, 1);
+      }
     }, services.log)
     : null;
   if (app) {

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -9,7 +11,8 @@ import { citiesWithTrips } from '../reports/data.js';
 import { isReportDate, reportDayRange } from '../reports/day.js';
 import { runCityReport, type RunOutcome } from '../reports/deliver.js';
 import { createReportStore } from '../reports/store.js';
-import { openServices } from '../services.js';
+import { openServices, type Services } from '../services.js';
+import { RelayCommandError, runThroughService } from './relay.js';
 
 /**
  * `npm run report -- --date YYYY-MM-DD [--city CODE] [--send]`: builds each city's report of that day into
@@ -30,43 +33,83 @@ function line(outcome: RunOutcome): string {
   ].join(' ');
 }
 
-async function run(argv: string[]): Promise<number> {
+interface ReportArgs { date: string; city: string | undefined; send: boolean }
+
+function parseReportArgs(argv: string[]): ReportArgs {
   const { values } = parseArgs({ args: argv, strict: true, options: { date: { type: 'string' }, city: { type: 'string' }, send: { type: 'boolean', default: false }, help: { type: 'boolean' } } });
   if (values.help) throw new UsageError('');
   const date = values.date;
   if (date === undefined || !isReportDate(date)) throw new UsageError(`--date: expected a calendar date YYYY-MM-DD${date === undefined ? '' : `, got "${date.slice(0, 20)}"`}`);
   if (values.city !== undefined && !/^\d{6}$/.test(values.city)) throw new UsageError(`--city: expected a 6-digit city code such as 210100, got "${values.city.slice(0, 20)}"`);
+  return { date, city: values.city, send: values.send };
+}
 
-  const log = pino({ ...loggerOptions({ logLevel: 'warn', logPretty: false }) }, pino.destination(2));
-  const env = await ensureDevSecrets(process.env, log);
-  const config = loadConfig(env);
-  const services = await openServices(config, { logger: log });
+/** Builds (and sends) each city's report with open services; one line per city through `write`; returns the exit status. */
+async function report(services: Services, args: ReportArgs, write: (line: string) => void, warn: (line: string) => void): Promise<number> {
+  const { date } = args;
+  const cities = args.city !== undefined
+    ? [args.city]
+    : [...new Set([...await citiesWithTrips(services.database.db, reportDayRange(date)), ...await createReportStore(services.database.db).recipientCities()])].sort();
+  if (cities.length === 0) warn(`no city has trips on ${date} and none has report recipients`);
   let failed = 0;
-  try {
-    const cities = values.city !== undefined
-      ? [values.city]
-      : [...new Set([...await citiesWithTrips(services.database.db, reportDayRange(date)), ...await createReportStore(services.database.db).recipientCities()])].sort();
-    if (cities.length === 0) process.stderr.write(`no city has trips on ${date} and none has report recipients\n`);
-    for (const city of cities) {
-      try {
-        process.stdout.write(`${line(await runCityReport(services, { city, date, send: values.send, holder: `cli:${process.pid}` }))}\n`);
-      } catch (err) {
-        failed += 1;
-        const code = err instanceof AppError ? err.code : 'REPORT_FAILED';
-        process.stdout.write(`${city} ${date} failed code=${code} error="${err instanceof Error ? err.message : String(err)}"\n`);
-      }
+  for (const city of cities) {
+    try {
+      write(line(await runCityReport(services, { city, date, send: args.send, holder: `cli:${process.pid}` })));
+    } catch (err) {
+      failed += 1;
+      const code = err instanceof AppError ? err.code : 'REPORT_FAILED';
+      write(`${city} ${date} failed code=${code} error="${err instanceof Error ? err.message : String(err)}"`);
     }
-  } finally {
-    await services.close();
   }
   return failed > 0 ? 1 : 0;
 }
 
-run(process.argv.slice(2)).then(
+/** `npm run report -- …` run inside the embedded service through the relay (src/cli/relay.ts). */
+export async function runReportInService(argv: string[], services: Services, out: (line: string) => void): Promise<void> {
+  let args: ReportArgs;
+  try {
+    args = parseReportArgs(argv);
+  } catch (err) {
+    if (isUsage(err)) throw new RelayCommandError(`${err instanceof Error && err.message ? `${err.message}\n` : ''}${USAGE}`, 2);
+    throw err;
+  }
+  const status = await report(services, args, out, out);
+  if (status !== 0) throw new RelayCommandError('some cities failed', status);
+}
+
+function isUsage(err: unknown): boolean {
+  return err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
+}
+
+async function run(argv: string[]): Promise<number> {
+  const args = parseReportArgs(argv);
+  const log = pino({ ...loggerOptions({ logLevel: 'warn', logPretty: false }) }, pino.destination(2));
+  const env = await ensureDevSecrets(process.env, log);
+  const config = loadConfig(env);
+  let services: Services;
+  try {
+    services = await openServices(config, { logger: log });
+  } catch (err) {
+    // The embedded store is open in `npm start`: let the running service build the reports.
+    if (!(err instanceof AppError && err.code === 'STORE_DATA_DIR_LOCKED')) throw err;
+    const exit = await runThroughService(config.dataDir, 'report', argv);
+    if (exit === null) throw err;
+    return exit;
+  }
+  try {
+    return await report(services, args, (l) => process.stdout.write(`${l}\n`), (l) => process.stderr.write(`${l}\n`));
+  } finally {
+    await services.close();
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (isEntry) run(process.argv.slice(2)).then(
   (status) => { process.exitCode = status; },
   (err: unknown) => {
-    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`${err.message ? `${err.message}\n` : ''}${USAGE}\n`);
+    if (isUsage(err)) {
+      const message = err instanceof Error ? err.message : '';
+      process.stderr.write(`${message ? `${message}\n` : ''}${USAGE}\n`);
       process.exitCode = 2;
       return;
     }

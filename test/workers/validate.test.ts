@@ -136,6 +136,9 @@ describe('validation alerts', () => {
     const driver = new WechatUser(t.app);
     const code = await registerTrip(driver, { declared: 1 });
     await selfRegister(code, '冯小九', residentId());
+    // The trip's QR image goes out through the same customer-service API: let it finish first, or under load it
+    // would take the scripted failure meant for the alert text.
+    await jobsFinished(t, QUEUES.outbound, await jobIds(t, QUEUES.outbound, `qr-${await tripId(code)}`));
     t.wechatApi.failNext('/cgi-bin/message/custom/send', 45047);
     await selfRegister(code, '陈小十', residentId());
     const id = await tripId(code);
