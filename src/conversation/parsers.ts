@@ -3,7 +3,7 @@ import type { Json } from '../engine/state.js';
 import { ID_TYPES, parseIdNumber, parseResidentId, type IdType } from '../validation/identity.js';
 import { normalizeText } from '../validation/normalize.js';
 import { parseMobile } from '../validation/phone.js';
-import { parsePlate } from '../validation/plate.js';
+import { isPlateLike, parsePlate } from '../validation/plate.js';
 import { parsePersonName } from '../validation/name.js';
 import { resolvePlace } from '../validation/places.js';
 import { VALIDATION_REASONS } from '../validation/reasons.js';
@@ -60,7 +60,7 @@ const enrollCode: ParserEntry = {
 };
 
 export const PARSERS: ParserTable = {
-  plate: fromValidation('plate', (raw) => { const r = parsePlate(raw); return r.ok ? { ok: true, value: r.value.plate } : r; }),
+  plate: { ...fromValidation('plate', (raw) => { const r = parsePlate(raw); return r.ok ? { ok: true, value: r.value.plate } : r; }), looksLike: isPlateLike },
   passengerCount: fromValidation('passengerCount', (raw) => parsePassengerCount(raw)),
   personName: fromValidation('personName', (raw) => parsePersonName(raw)),
   mobile: fromValidation('mobile', (raw) => parseMobile(raw)),
@@ -71,7 +71,7 @@ export const PARSERS: ParserTable = {
   departureTime: fromValidation('departureTime', (raw, now) => { const r = parseDepartureTime(raw, now); return r.ok ? { ok: true, value: r.value.toISOString() } : r; }),
   place: fromValidation('place', (raw) => { const r = resolvePlace(raw); return r.ok ? { ok: true, value: { ...r.value } } : r; }),
   address: fromValidation('address', (raw) => parseAddress(raw)),
-  tripCode: fromValidation('tripCode', (raw) => parseTripCode(raw)),
+  tripCode: { ...fromValidation('tripCode', (raw) => parseTripCode(raw)), looksLike: (raw) => /^\s*\d{4,8}\s*$/.test(raw.normalize('NFKC')) },
   arrivalMarks,
   enrollCode,
 };

@@ -6,7 +6,13 @@ import type { Json } from './state.js';
 export interface ParseContext { now: Date; values: Record<string, Json>; vars: Record<string, Json> }
 export type ParseResult = { ok: true; value: Json } | { ok: false; reason: string; params?: Record<string, string | number> };
 /** A named parser: normalizes and validates one answer. `messages` is the locale prefix of its rejection texts. */
-export interface ParserEntry { parse: (raw: string, ctx: ParseContext) => ParseResult; messages: string; reasons: readonly string[] }
+export interface ParserEntry {
+  parse: (raw: string, ctx: ParseContext) => ParseResult;
+  messages: string;
+  reasons: readonly string[];
+  /** For trigger parsers: text that was probably meant as this (answered with the rejection, not the welcome). */
+  looksLike?: (raw: string) => boolean;
+}
 export type ParserTable = Readonly<Record<string, ParserEntry>>;
 
 export interface CompiledFlow {

@@ -159,7 +159,21 @@ class Turn {
   private idle(text: string): void {
     const found = this.matchTrigger(text);
     if (found) return this.startFlow(found.flow, found.trigger, { [found.field]: found.value });
+    // Nearly a trigger (a plate with a wrong letter, a 5-digit code): say what is wrong instead of the welcome.
+    const near = this.nearTrigger(text);
+    if (near) return this.say(near.key, near.params);
     this.say('common.welcome');
+  }
+
+  private nearTrigger(text: string): TextRef | null {
+    for (const { trigger } of this.ctx.registry.triggers) {
+      if (!('match' in trigger)) continue;
+      const parser = this.ctx.parsers[trigger.match];
+      if (!parser?.looksLike?.(text)) continue;
+      const parsed = parser.parse(text, { now: this.ctx.now, values: {}, vars: {} });
+      if (!parsed.ok) return { key: `${parser.messages}.${parsed.reason}`, params: parsed.params ?? {} };
+    }
+    return null;
   }
 
   /** The plain-text trigger (a plate, a trip code) this text would start when no flow waits for an answer. */
