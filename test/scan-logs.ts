@@ -9,8 +9,8 @@ const LOG_DIR = join(import.meta.dirname, '../.tmp/test-logs');
 const PERSONAL = [
   // A resident (or residence-permit) ID: region, a real-looking birth date, sequence, check character.
   /(?<![0-9A-Za-z])[1-8]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])/,
-  // A mainland mobile number standing alone.
-  /(?<![0-9])1[3-9]\d{9}(?![0-9])/,
+  // A mainland mobile number standing alone (not a run of digits inside a hex digest or an id).
+  /(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])/,
 ];
 
 /** After the whole suite: no service log line may hold an identity number or a phone number (issue 3). */
