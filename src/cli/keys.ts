@@ -1,21 +1,16 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { z } from 'zod';
 import { ensureDevSecrets } from '../bootstrap.js';
 import { loadConfig, type Config } from '../config.js';
-import { AppError } from '../errors.js';
-import { loggerOptions } from '../logger.js';
 import { createApiKeyRepository } from '../store/api-keys.js';
 import { createAuditRepository } from '../store/audit.js';
-import { migrateDatabase, openDatabase, type Database } from '../store/db.js';
+import type { Database } from '../store/db.js';
 import { API_KEY_ROLES, STAFF_ROLES, type ApiKeyRole, type StaffRole } from '../store/schema.js';
 import { createStaffRepository } from '../store/staff.js';
 import { addDays } from '../store/time.js';
 import { openKeyRing } from '../store/key-ring.js';
-import { checkNewKey, parseBatch, rotateMasterCommand, RotateUsageError } from './rotate-master.js';
-import { RelayCommandError, runThroughService } from './relay.js';
+import { asRelayCommand, cliLogger, openStoreForCli, runWhenEntry, UsageError } from './cli-runtime.js';
+import { checkNewKey, parseBatch, rotateMasterCommand } from './rotate-master.js';
 
 /**
  * `npm run keys -- create --role ROLE [--city CODE] [--station NAME] [--label L] [--expires-days N]`  → the key, alone on the last line
@@ -32,7 +27,6 @@ const USAGE = `usage:
 
 const DEFAULT_ENROLL_DAYS = 7;
 
-class UsageError extends Error {}
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -92,23 +86,12 @@ async function run(argv: string[], inService?: InService): Promise<void> {
   }
 
   if (inService && command === 'rotate-master') throw new UsageError('rotate-master: stop the service first (the embedded store is open in it), then run this again');
-  const log = pino({ ...loggerOptions({ logLevel: 'warn', logPretty: false }) }, pino.destination(2));
+  const log = cliLogger();
   const config = inService?.config ?? loadConfig(await ensureDevSecrets(process.env, log));
   if (!config.masterKey) throw new Error('BOARDROLL_MASTER_KEY is required');
   let database: Database | null = inService?.database ?? null;
   try {
-    if (!inService) {
-      try {
-        database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, onPoolError: (err) => log.warn({ err: err.message }, 'database pool error') });
-      } catch (err) {
-        // The embedded store is open in `npm start`: let the running service run the command.
-        if (!(err instanceof AppError && err.code === 'STORE_DATA_DIR_LOCKED')) throw err;
-        const exit = await runThroughService(config.dataDir, 'keys', argv);
-        if (exit === null) throw err;
-        throw new RelayedExit(exit);
-      }
-      await migrateDatabase(database);
-    }
+    database ??= await openStoreForCli(config, log, { command: 'keys', argv });
     if (!database) throw new Error('no database');
     // The same key ring the service opens (a wrong master key is refused here, as at the service's start).
     const ring = await openKeyRing(database.db, { masterKey: config.masterKey, previousMasterKey: config.previousMasterKey });
@@ -171,46 +154,9 @@ async function run(argv: string[], inService?: InService): Promise<void> {
   }
 }
 
-/** An exit code already decided by the service that ran the command through the relay. */
-class RelayedExit extends Error {
-  constructor(readonly exitCode: number) { super('relayed'); }
-}
-
-function isUsageError(err: unknown): err is Error {
-  return err instanceof UsageError || err instanceof RotateUsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
-}
-
 /** `npm run keys -- …` run inside the service (the relay's handler): usage errors exit 2 with the usage text. */
 export async function runKeysInService(argv: string[], store: InService): Promise<void> {
-  try {
-    await run(argv, store);
-  } catch (err) {
-    if (isUsageError(err)) throw new RelayCommandError(`${err.message}\n${USAGE}`, 2);
-    throw err;
-  }
+  await asRelayCommand(USAGE, () => run(argv, store));
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
-if (isEntry) {
-  run(process.argv.slice(2)).then(
-    () => { process.exitCode = 0; },
-    (err: unknown) => {
-      if (err instanceof RelayedExit) {
-        process.exitCode = err.exitCode;
-        return;
-      }
-      if (isUsageError(err)) {
-        process.stderr.write(`${err.message}\n${USAGE}\n`);
-        process.exitCode = 2;
-        return;
-      }
-      if (err instanceof z.ZodError) {
-        process.stderr.write(`configuration error:\n${z.prettifyError(err)}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      process.stderr.write(`keys failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runWhenEntry(import.meta.url, 'keys', USAGE, (argv) => run(argv));

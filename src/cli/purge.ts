@@ -1,15 +1,9 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { z } from 'zod';
 import { ensureDevSecrets } from '../bootstrap.js';
 import { loadConfig, type Config } from '../config.js';
-import { AppError } from '../errors.js';
-import { RelayCommandError, runThroughService } from './relay.js';
-import { loggerOptions } from '../logger.js';
+import { asRelayCommand, cliLogger, openStoreForCli, runWhenEntry, UsageError } from './cli-runtime.js';
 import { createAuditRepository } from '../store/audit.js';
-import { migrateDatabase, openDatabase, type Database } from '../store/db.js';
+import type { Database } from '../store/db.js';
 import { openKeyRing } from '../store/key-ring.js';
 import { createRetention } from '../store/retention.js';
 import { createVault } from '../store/vault.js';
@@ -20,8 +14,6 @@ import { createVault } from '../store/vault.js';
  * and their counts stay; the run is written to the audit log. One line of counts on stdout. Opens only the database.
  */
 const USAGE = 'usage: npm run purge -- [--as-of YYYY-MM-DD]';
-
-class UsageError extends Error {}
 
 /** The end of a China calendar day, or undefined for a date that is not a real calendar date. */
 export function endOfChinaDay(date: string): Date | undefined {
@@ -54,69 +46,22 @@ async function purge(database: Database, config: Config, asOf: Date, write: (lin
   write(`purged as of ${asOf.toISOString()} (RETENTION_DAYS=${config.retentionDays}): values=${result.values} trips=${result.trips} passengers=${result.passengers} preregistrations=${result.preregistrations}`);
 }
 
-function isUsage(err: unknown): boolean {
-  return err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
-}
-
 /** `npm run purge -- …` run inside the embedded service through the relay (src/cli/relay.ts). */
 export async function runPurgeInService(argv: string[], store: { database: Database; config: Config }, out: (line: string) => void): Promise<void> {
-  let asOf: Date;
-  try {
-    asOf = parsePurgeArgs(argv);
-  } catch (err) {
-    if (isUsage(err)) throw new RelayCommandError(`${err instanceof Error && err.message ? `${err.message}\n` : ''}${USAGE}`, 2);
-    throw err;
-  }
-  await purge(store.database, store.config, asOf, out);
-}
-
-/** Exit status decided by the service that ran the command through the relay. */
-class RelayedExit extends Error {
-  constructor(readonly exitCode: number) { super('relayed'); }
+  await asRelayCommand(USAGE, () => purge(store.database, store.config, parsePurgeArgs(argv), out));
 }
 
 async function run(argv: string[]): Promise<void> {
   const asOf = parsePurgeArgs(argv);
-  const log = pino({ ...loggerOptions({ logLevel: 'warn', logPretty: false }) }, pino.destination(2));
-  const env = await ensureDevSecrets(process.env, log);
-  const config = loadConfig(env);
+  const log = cliLogger();
+  const config = loadConfig(await ensureDevSecrets(process.env, log));
   let database: Database | null = null;
   try {
-    try {
-      database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, onPoolError: (err) => log.warn({ err: err.message }, 'database pool error') });
-    } catch (err) {
-      // The embedded store is open in `npm start`: let the running service purge.
-      if (!(err instanceof AppError && err.code === 'STORE_DATA_DIR_LOCKED')) throw err;
-      const exit = await runThroughService(config.dataDir, 'purge', argv);
-      if (exit === null) throw err;
-      throw new RelayedExit(exit);
-    }
-    await migrateDatabase(database);
+    database = await openStoreForCli(config, log, { command: 'purge', argv });
     await purge(database, config, asOf, (l) => process.stdout.write(`${l}\n`));
   } finally {
     await database?.close();
   }
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
-if (isEntry) run(process.argv.slice(2)).then(
-  () => { process.exitCode = 0; },
-  (err: unknown) => {
-    if (err instanceof RelayedExit) {
-      process.exitCode = err.exitCode;
-      return;
-    }
-    if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`${err.message ? `${err.message}\n` : ''}${USAGE}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    if (err instanceof z.ZodError) {
-      process.stderr.write(`configuration error:\n${z.prettifyError(err)}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    process.stderr.write(`purge failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runWhenEntry(import.meta.url, 'purge', USAGE, run);

@@ -1,17 +1,13 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { z } from 'zod';
 import { ensureDevSecrets } from '../bootstrap.js';
 import { loadConfig } from '../config.js';
 import { AppError } from '../errors.js';
-import { loggerOptions } from '../logger.js';
 import { citiesWithTrips } from '../reports/data.js';
 import { isReportDate, reportDayRange } from '../reports/day.js';
 import { runCityReport, type RunOutcome } from '../reports/deliver.js';
 import { createReportStore } from '../reports/store.js';
 import { openServices, type Services } from '../services.js';
+import { asRelayCommand, cliLogger, runWhenEntry, UsageError } from './cli-runtime.js';
 import { RelayCommandError, runThroughService } from './relay.js';
 
 /**
@@ -22,7 +18,6 @@ import { RelayCommandError, runThroughService } from './relay.js';
  */
 const USAGE = 'usage: npm run report -- --date YYYY-MM-DD [--city CODE] [--send]';
 
-class UsageError extends Error {}
 
 function line(outcome: RunOutcome): string {
   const c = outcome.counts;
@@ -66,26 +61,16 @@ async function report(services: Services, args: ReportArgs, write: (line: string
 
 /** `npm run report -- …` run inside the embedded service through the relay (src/cli/relay.ts). */
 export async function runReportInService(argv: string[], services: Services, out: (line: string) => void): Promise<void> {
-  let args: ReportArgs;
-  try {
-    args = parseReportArgs(argv);
-  } catch (err) {
-    if (isUsage(err)) throw new RelayCommandError(`${err instanceof Error && err.message ? `${err.message}\n` : ''}${USAGE}`, 2);
-    throw err;
-  }
-  const status = await report(services, args, out, out);
-  if (status !== 0) throw new RelayCommandError('some cities failed', status);
-}
-
-function isUsage(err: unknown): boolean {
-  return err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
+  await asRelayCommand(USAGE, async () => {
+    const status = await report(services, parseReportArgs(argv), out, out);
+    if (status !== 0) throw new RelayCommandError('some cities failed', status);
+  });
 }
 
 async function run(argv: string[]): Promise<number> {
   const args = parseReportArgs(argv);
-  const log = pino({ ...loggerOptions({ logLevel: 'warn', logPretty: false }) }, pino.destination(2));
-  const env = await ensureDevSecrets(process.env, log);
-  const config = loadConfig(env);
+  const log = cliLogger();
+  const config = loadConfig(await ensureDevSecrets(process.env, log));
   let services: Services;
   try {
     services = await openServices(config, { logger: log });
@@ -103,22 +88,4 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
-if (isEntry) run(process.argv.slice(2)).then(
-  (status) => { process.exitCode = status; },
-  (err: unknown) => {
-    if (isUsage(err)) {
-      const message = err instanceof Error ? err.message : '';
-      process.stderr.write(`${message ? `${message}\n` : ''}${USAGE}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    if (err instanceof z.ZodError) {
-      process.stderr.write(`configuration error:\n${z.prettifyError(err)}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    process.stderr.write(`report failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runWhenEntry(import.meta.url, 'report', USAGE, run);

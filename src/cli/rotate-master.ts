@@ -1,3 +1,4 @@
+import { UsageError } from './cli-runtime.js';
 import type { Config } from '../config.js';
 import { MasterKeyError } from '../security/errors.js';
 import { generateMasterKey, masterKeyOf } from '../security/keys.js';
@@ -17,7 +18,7 @@ import { createVault } from '../store/vault.js';
  * vault key is destroyed and the old master key opens nothing any more. Blind indexes, sessions and API keys are
  * untouched (their keys are only re-wrapped). Afterwards drop BOARDROLL_PREVIOUS_MASTER_KEY.
  */
-export class RotateUsageError extends Error {}
+export class RotateUsageError extends UsageError {}
 
 export function parseBatch(value: string | undefined): number {
   if (value === undefined) return 500;
