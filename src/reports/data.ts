@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { executeRows, type Db } from '../store/db.js';
-import { maskedForms } from '../store/passengers.js';
+import { maskedForms, type RosterEntry } from '../store/passengers.js';
 import { passengers } from '../store/schema.js';
 import type { MaskedPassenger, PassengerChannel, RegisteredBy } from '../store/schema.js';
 import type { Vault } from '../store/vault.js';
@@ -36,20 +36,8 @@ export interface ReportTrip {
   status: string;
 }
 
-export interface ReportPassenger {
-  id: string;
-  tripId: string;
-  name: string;
-  idType: number;
-  idNumber: string;
-  phone: string | null;
-  addressBefore: string | null;
-  addressBeijing: string | null;
-  channel: PassengerChannel;
-  registeredBy: RegisteredBy;
-  arrivedAt: Date | null;
-  createdAt: Date;
-}
+/** A passenger as a report shows it (masked or opened, see rosterChunks). */
+export type ReportPassenger = Omit<RosterEntry, 'staffId'>;
 
 export interface DayRange { from: Date; to: Date }
 
