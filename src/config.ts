@@ -22,6 +22,7 @@ export const EnvSchema = z.object({
   WECHAT_TOKEN: z.preprocess(emptyToUndefined, optionalSecret),
   WECHAT_AES_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be 43 letters and digits').optional()),
   WECHAT_API_BASE: z.string().url().default('https://api.weixin.qq.com'),
+  WECHAT_REPORT_TEMPLATE_ID: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
   ALIYUN_ACCESS_KEY_ID: z.preprocess(emptyToUndefined, optionalSecret),
   ALIYUN_ACCESS_KEY_SECRET: z.preprocess(emptyToUndefined, optionalSecret),
   SMS_ENDPOINT: z.string().min(1).default('dysmsapi.aliyuncs.com'),
@@ -59,7 +60,11 @@ export interface Config {
   redisUrl: string;
   redisUrlExplicit: boolean;
   redisPrefix: string;
-  wechat: { appId: string | undefined; appSecret: string | undefined; token: string | undefined; aesKey: string | undefined; apiBase: string };
+  wechat: {
+    appId: string | undefined; appSecret: string | undefined; token: string | undefined; aesKey: string | undefined; apiBase: string;
+    /** OA template for the daily report message to officials; unset: a customer-service text instead. */
+    reportTemplateId: string | undefined;
+  };
   sms: {
     accessKeyId: string | undefined; accessKeySecret: string | undefined; endpoint: string; protocol: 'https' | 'http';
     signName: string; uplinkToken: string | undefined; templates: Record<SmsKind, string>; acceptsCold: boolean;
@@ -90,7 +95,9 @@ export function configFromEnv(env: Env): Config {
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisUrlExplicit: env.REDIS_URL !== undefined,
     redisPrefix: env.REDIS_PREFIX,
-    wechat: Object.freeze({ appId: env.WECHAT_APPID, appSecret: env.WECHAT_APPSECRET, token: env.WECHAT_TOKEN, aesKey: env.WECHAT_AES_KEY, apiBase: env.WECHAT_API_BASE.replace(/\/$/, '') }),
+    wechat: Object.freeze({ appId: env.WECHAT_APPID, appSecret: env.WECHAT_APPSECRET, token: env.WECHAT_TOKEN, aesKey: env.WECHAT_AES_KEY, apiBase: env.WECHAT_API_BASE.replace(/\/$/, ''),
+      reportTemplateId: env.WECHAT_REPORT_TEMPLATE_ID,
+    }),
     sms: Object.freeze({
       accessKeyId: env.ALIYUN_ACCESS_KEY_ID, accessKeySecret: env.ALIYUN_ACCESS_KEY_SECRET, endpoint: env.SMS_ENDPOINT,
       protocol: env.SMS_PROTOCOL, signName: env.SMS_SIGN_NAME, uplinkToken: env.SMS_UPLINK_TOKEN,

@@ -106,7 +106,7 @@ export async function openServices(config: Config, options: OpenServicesOptions 
   const repos = {
     trips: createTripRepository({ db: database.db, vault, retentionDays: config.retentionDays }),
     passengers: createPassengerRepository({ db: database.db, vault, keys, retentionDays: config.retentionDays }),
-    staff: createStaffRepository({ db: database.db, keys }),
+    staff: createStaffRepository({ db: database.db, keys, vault }),
     apiKeys: createApiKeyRepository({ db: database.db, keys }),
     audit: createAuditRepository({ db: database.db }),
     preregistrations: createPreregistrationRepository({ db: database.db, vault, keys, retentionDays: config.retentionDays }),

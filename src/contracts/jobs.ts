@@ -15,7 +15,12 @@ export const SendSmsJob = z.strictObject({ kind: z.literal('sms'), messageId: z.
 export const SendWechatTextJob = z.strictObject({ kind: z.literal('wechat-text'), openid: z.string().min(1), key: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])), locale: z.enum(['zh-CN', 'en']) });
 /** The rest of a reply too long for one passive reply (WeChat cuts at about 2048 bytes); `text` is sealed like `openid`. */
 export const SendWechatContinuationJob = z.strictObject({ kind: z.literal('wechat-continuation'), openid: z.string().min(1), text: z.string().min(1), reqId: z.string().optional() });
-export const OutboundJob = z.discriminatedUnion('kind', [SendTripQrJob, SendSmsJob, SendWechatTextJob, SendWechatContinuationJob]);
+/** The daily report to an enrolled official as an OA template message; `openid` and `url` (the signed download link) are sealed like `openid` above. */
+export const SendWechatTemplateJob = z.strictObject({
+  kind: z.literal('wechat-template'), openid: z.string().min(1), templateId: z.string().min(1),
+  data: z.record(z.string(), z.string()), url: z.string().min(1).optional(), clientMsgId: z.string().min(1).max(32).optional(),
+});
+export const OutboundJob = z.discriminatedUnion('kind', [SendTripQrJob, SendSmsJob, SendWechatTextJob, SendWechatContinuationJob, SendWechatTemplateJob]);
 export type OutboundJob = z.infer<typeof OutboundJob>;
 
 /** Check a trip (capacity, same person on two trips, missing at departure, watch list): after a registration, at departure, after a watch-list upload. */

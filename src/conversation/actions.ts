@@ -210,7 +210,9 @@ export function createActions(deps: ActionDeps): ActionTable {
     },
 
     async enrollStaff(ctx) {
-      const member = await deps.staff.enroll(String(ctx.state.values['code']), { userKey: ctx.userKey, channel: ctx.inbound.channel });
+      const member = await deps.staff.enroll(String(ctx.state.values['code']), {
+        userKey: ctx.userKey, channel: ctx.inbound.channel, ...(ctx.inbound.channel === 'wechat' ? { openid: ctx.inbound.userId } : {}),
+      });
       if (!member) return fail('invalid');
       await deps.audit?.append({ actor: `staff:${member.id}`, action: 'staff.enroll', subject: member.id, details: { role: member.role, city: member.city, station: member.station, channel: ctx.inbound.channel } });
       const where = [member.city ?? '', member.station ?? ''].filter((s) => s !== '').join(' ');

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { and, count, eq, isNull } from 'drizzle-orm';
 import nodemailer from 'nodemailer';
 import { ConflictError, UpstreamError } from '../errors.js';
 import type { Services } from '../services.js';
 import { isMemoryDataDir } from '../store/db.js';
-import { staffMembers } from '../store/schema.js';
+import { jobId, type OutboundJob } from '../contracts/jobs.js';
+import { sealRecipient } from '../security/recipient.js';
 import { cityName } from '../validation/places.js';
 import type { ReportCounts } from './data.js';
 import { chinaDateTime } from './day.js';
@@ -125,7 +125,8 @@ export async function runCityReport(services: Services, options: RunCityReportOp
 
   const built = await buildReportFile(services, city, date, now);
   await store.recordFile(city, date, built.file, { ...built.counts });
-  const wechat = await wechatDelivery(services, city);
+  const link = reportLinkUrl(services.config.publicBaseUrl, reportLinkKey(services.config.masterKey ?? ''), city, date, now);
+  const wechat = await wechatDelivery(services, city, date, built.counts, link);
   const recipients = await store.recipients(city);
   const emails = recipients?.emails ?? [];
   const base = { city, date, filePath: built.file.path, counts: built.counts, rows: built.rows };
@@ -138,7 +139,6 @@ export async function runCityReport(services: Services, options: RunCityReportOp
   }
 
   await store.countAttempt(city, date, holder);
-  const link = reportLinkUrl(services.config.publicBaseUrl, reportLinkKey(services.config.masterKey ?? ''), city, date, now);
   const t = (key: string, params?: Record<string, string | number>) => services.translator.t(services.config.defaultLocale, `reports.${key}`, params);
   const params = { city, city_name: cityName(city) ?? city, date, ...built.counts };
   const messageId = reportMessageId(city, date);
@@ -169,15 +169,51 @@ export async function runCityReport(services: Services, options: RunCityReportOp
   }
 }
 
+/** Outbound jobs of the report messages: kept (and so deduplicated by job id) longer than the download link lives. */
+const WECHAT_JOB_OPTIONS = {
+  attempts: 5, backoff: { type: 'exponential', delay: 5000 },
+  removeOnComplete: { age: 8 * 86_400 }, removeOnFail: { age: 8 * 86_400 },
+} as const;
+
+/** One message per city, day and official: a retried or repeated report run adds nothing (BullMQ keeps the first job). */
+export function reportWechatJobId(city: string, date: string, staffId: string): string {
+  return jobId('report-wx', city, date, staffId);
+}
+
 /**
- * WeChat template messages to the city's enrolled officials. Staff identities are stored only as keyed hashes of
- * their openid (staff_members.user_key), which cannot be turned back into an openid, so no message can be addressed:
- * the outcome is recorded and delivery goes on by e-mail.
+ * The report to the city's officials enrolled over WeChat (src/store/staff.ts `officialsOf`): one outbound job each,
+ * a template message when WECHAT_REPORT_TEMPLATE_ID is set (fields first, city, date, summary, remark; tapping opens
+ * the signed download link), a customer-service text with the link otherwise. The openid and the link travel sealed.
+ * Returns the outcome recorded on the report run; enqueueing failures are recorded, never thrown (e-mail goes on).
  */
-async function wechatDelivery(services: Services, city: string): Promise<string> {
-  const [row] = await services.database.db.select({ n: count() }).from(staffMembers)
-    .where(and(eq(staffMembers.role, 'authority'), eq(staffMembers.city, city), isNull(staffMembers.revokedAt)));
-  const officials = row?.n ?? 0;
-  if (officials === 0) return 'skipped: no enrolled officials';
-  return `skipped: ${officials} enrolled official(s), but their openids are stored only as keyed hashes`;
+async function wechatDelivery(services: Services, city: string, date: string, counts: ReportCounts, link: { url: string; expiresAt: Date }): Promise<string> {
+  const officials = await services.repos.staff.officialsOf(city);
+  if (officials.length === 0) return 'skipped: no enrolled officials with a WeChat contact';
+  if (!services.wechat?.api) return `skipped: ${officials.length} official(s), but WECHAT_APPID/WECHAT_APPSECRET are not configured`;
+  const locale = services.config.defaultLocale;
+  const templateId = services.config.wechat.reportTemplateId;
+  const t = (key: string, params: Record<string, string | number>) => services.translator.t(locale, `reports.wechat.${key}`, params);
+  const params = { city, city_name: cityName(city) ?? city, date, ...counts };
+  const session = services.keys.session;
+  try {
+    for (const official of officials) {
+      const id = reportWechatJobId(city, date, official.staffId);
+      const job: OutboundJob = templateId
+        ? {
+            kind: 'wechat-template', openid: sealRecipient(session, official.openid), templateId,
+            data: { first: t('first', params), city: `${params.city_name} (${city})`, date, summary: t('summary', params), remark: t('remark', params) },
+            url: sealRecipient(session, link.url), clientMsgId: createHash('sha256').update(id, 'utf8').digest('hex').slice(0, 32),
+          }
+        : {
+            kind: 'wechat-text', openid: sealRecipient(session, official.openid), key: 'reports.wechat.text', locale,
+            params: { ...params, link: sealRecipient(session, link.url), expires: chinaDateTime(link.expiresAt) },
+          };
+      await services.queues.outbound.add(job.kind, job, { ...WECHAT_JOB_OPTIONS, jobId: id });
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    services.log.warn({ city, date, err: message }, 'report WeChat messages could not be queued');
+    return `failed: ${message}`.slice(0, 1000);
+  }
+  return `queued for ${officials.length} official(s)${templateId ? ' (template)' : ' (text)'}`;
 }

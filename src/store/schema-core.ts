@@ -21,7 +21,7 @@ const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`
 /** 'openid': a trip creator's OA openid, so the validation worker can notify them (issue 5). */
 export const VAULT_KINDS = ['name', 'phone', 'id_number', 'address', 'openid'] as const;
 export type VaultKind = (typeof VAULT_KINDS)[number];
-export const VAULT_OWNER_TYPES = ['trip', 'passenger', 'preregistration'] as const;
+export const VAULT_OWNER_TYPES = ['trip', 'passenger', 'preregistration', 'staff'] as const;
 export type VaultOwnerType = (typeof VAULT_OWNER_TYPES)[number];
 export const TRIP_STATUSES = ['open', 'departed', 'closed'] as const;
 export type TripStatus = (typeof TRIP_STATUSES)[number];
@@ -115,6 +115,8 @@ export const staffMembers = pgTable('staff_members', {
   station: text('station'),
   enrolledAt: timestamptz('enrolled_at').notNull().defaultNow(),
   revokedAt: timestamptz('revoked_at'),
+  /** Vault id of the member's OA openid (enrolled over `wechat`), for report messages; purged a year after enrollment, dropped on revoke. */
+  contactRef: uuid('contact_ref'),
 }, (t) => [
   uniqueIndex('staff_members_user_key_key').on(t.userKey),
   check('staff_members_role_check', sql`role in (${inList(STAFF_ROLES)})`),

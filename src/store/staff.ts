@@ -1,8 +1,9 @@
 import { createHmac, randomInt } from 'node:crypto';
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, isNull } from 'drizzle-orm';
 import { ConflictError, InputError } from '../errors.js';
 import type { DerivedKeys } from '../security/keys.js';
 import type { Db } from './db.js';
+import type { Vault } from './vault.js';
 import { enrollmentCodes, staffMembers, type StaffRole } from './schema.js';
 import { addDays } from './time.js';
 
@@ -27,7 +28,14 @@ export interface StaffRepositoryOptions {
   db: Db;
   keys: Pick<DerivedKeys, 'apiKeyPepper'>;
   now?: (() => Date) | undefined;
+  /** Keeps enrolled officials' OA openids sealed (for report messages); without it no contact is kept. */
+  vault?: Vault | undefined;
 }
+
+/** How long a staff member's sealed openid is kept after enrollment (re-enrolling starts the year again). */
+export const STAFF_CONTACT_DAYS = 365;
+
+export interface StaffOfficial { staffId: string; openid: string }
 
 const CODE_ATTEMPTS = 10;
 
@@ -36,7 +44,7 @@ export function normalizeEnrollmentCode(code: string): string {
   return code.normalize('NFKC').replace(/\s+/g, '');
 }
 
-export function createStaffRepository({ db, keys, now = () => new Date() }: StaffRepositoryOptions) {
+export function createStaffRepository({ db, keys, now = () => new Date(), vault }: StaffRepositoryOptions) {
   const hash = (code: string): string =>
     createHmac('sha256', keys.apiKeyPepper).update(`enroll\u0000${normalizeEnrollmentCode(code)}`, 'utf8').digest('hex');
   const member = (r: typeof staffMembers.$inferSelect): StaffMember => ({
@@ -60,9 +68,11 @@ export function createStaffRepository({ db, keys, now = () => new Date() }: Staf
 
     /**
      * Uses a code once: the user becomes (or is updated to) a staff member with the code's role, city and station.
-     * null when the code is unknown, expired or already used, also when two users race for it.
+     * null when the code is unknown, expired or already used, also when two users race for it. Over `wechat`, with
+     * `openid`, the openid is sealed in the vault (owner `staff`, purged STAFF_CONTACT_DAYS after enrollment) so the
+     * daily report can reach the member; any earlier contact of the member is replaced.
      */
-    async enroll(code: string, who: { userKey: string; channel: string }, tx?: Db): Promise<StaffMember | null> {
+    async enroll(code: string, who: { userKey: string; channel: string; openid?: string | undefined }, tx?: Db): Promise<StaffMember | null> {
       const at = now();
       return (tx ?? db).transaction(async (t) => {
         const [claimed] = await t.update(enrollmentCodes)
@@ -78,6 +88,13 @@ export function createStaffRepository({ db, keys, now = () => new Date() }: Staf
           })
           .returning();
         if (!row) throw new Error('staff upsert returned no row');
+        if (vault) {
+          await vault.deleteByOwner(t, { ownerType: 'staff', ownerId: row.id });
+          const contactRef = who.channel === 'wechat' && who.openid
+            ? await vault.put(t, { kind: 'openid', value: who.openid, ownerType: 'staff', ownerId: row.id, purgeAfter: addDays(at, STAFF_CONTACT_DAYS) })
+            : null;
+          await t.update(staffMembers).set({ contactRef }).where(eq(staffMembers.id, row.id));
+        }
         return member(row);
       });
     },
@@ -94,12 +111,33 @@ export function createStaffRepository({ db, keys, now = () => new Date() }: Staf
       return row ? member(row) : null;
     },
 
-    /** Revokes a staff member's role; false when there is no such active member. */
+    /** Revokes a staff member's role and drops their sealed contact; false when there is no such active member. */
     async revoke(id: string, tx?: Db): Promise<boolean> {
-      const rows = await (tx ?? db).update(staffMembers).set({ revokedAt: now() })
-        .where(and(eq(staffMembers.id, id), isNull(staffMembers.revokedAt)))
-        .returning({ id: staffMembers.id });
-      return rows.length > 0;
+      return (tx ?? db).transaction(async (t) => {
+        const rows = await t.update(staffMembers).set({ revokedAt: now(), contactRef: null })
+          .where(and(eq(staffMembers.id, id), isNull(staffMembers.revokedAt)))
+          .returning({ id: staffMembers.id });
+        if (rows.length > 0 && vault) await vault.deleteByOwner(t, { ownerType: 'staff', ownerId: id });
+        return rows.length > 0;
+      });
+    },
+
+    /**
+     * The city's officials who can be reached over WeChat: role `authority`, that city, not revoked, with a contact
+     * whose openid is still in the vault (a purged one is skipped).
+     */
+    async officialsOf(city: string, tx?: Db): Promise<StaffOfficial[]> {
+      if (!vault) return [];
+      const rows = await (tx ?? db).select({ id: staffMembers.id, contactRef: staffMembers.contactRef }).from(staffMembers)
+        .where(and(eq(staffMembers.role, 'authority'), eq(staffMembers.city, city), isNull(staffMembers.revokedAt), isNotNull(staffMembers.contactRef)))
+        .orderBy(asc(staffMembers.enrolledAt), asc(staffMembers.id));
+      const opened = await vault.get(rows.map((r) => r.contactRef ?? ''), tx);
+      const out: StaffOfficial[] = [];
+      for (const r of rows) {
+        const openid = r.contactRef === null ? undefined : opened.get(r.contactRef);
+        if (openid !== undefined) out.push({ staffId: r.id, openid });
+      }
+      return out;
     },
   };
 }

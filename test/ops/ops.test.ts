@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Job, Queue } from 'bullmq';
 import { startTestApp, WechatUser, type TestApp } from '../helpers/app.js';
-import { bullConnection, bullPrefix } from '../../src/services.js';
 import { upstreamFailureOf } from '../../src/ops/metrics.js';
 import { UpstreamError } from '../../src/errors.js';
 

@@ -43,7 +43,16 @@ export function createOutboundProcessor(services: Services, extra: { sms?: (mess
         case 'wechat-text': {
           const api = services.wechat?.api;
           if (!api) throw new UnrecoverableError('WECHAT_APPID/WECHAT_APPSECRET are not configured');
-          await api.sendText(openRecipient(services.keys.session, data.openid), renderText(services.translator, data.locale, { key: data.key, params: data.params }));
+          // A param may travel sealed too (the report's signed download link).
+          const params = Object.fromEntries(Object.entries(data.params).map(([k, v]) => [k, typeof v === 'string' ? openRecipient(services.keys.session, v) : v]));
+          await api.sendText(openRecipient(services.keys.session, data.openid), renderText(services.translator, data.locale, { key: data.key, params }));
+          return 'sent';
+        }
+        case 'wechat-template': {
+          const api = services.wechat?.api;
+          if (!api) throw new UnrecoverableError('WECHAT_APPID/WECHAT_APPSECRET are not configured');
+          const url = data.url === undefined ? undefined : openRecipient(services.keys.session, data.url);
+          await api.sendTemplate(openRecipient(services.keys.session, data.openid), data.templateId, data.data, url, data.clientMsgId === undefined ? {} : { clientMsgId: data.clientMsgId });
           return 'sent';
         }
         case 'wechat-continuation': {

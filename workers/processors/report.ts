@@ -1,6 +1,7 @@
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, type Job } from 'bullmq';
 import { QUEUES } from '../../src/contracts/jobs.js';
-import { bullConnection, bullPrefix, type Services } from '../../src/services.js';
+import type { Services } from '../../src/services.js';
+import { startQueueWorker, type QueueWorker } from '../queue-worker.js';
 import { citiesWithTrips } from '../../src/reports/data.js';
 import { previousChinaDate, reportDayRange } from '../../src/reports/day.js';
 import { runCityReport } from '../../src/reports/deliver.js';
@@ -49,22 +50,8 @@ export function createReportProcessor(services: Services, queue: Queue, retry: R
 }
 
 /** The report worker, its queue (fan-out target) and the daily job scheduler from REPORT_TIME. */
-export async function startReportWorker(services: Services, retry: ReportRetry = DEFAULT_REPORT_RETRY): Promise<{ worker: Worker; queue: Queue; close(): Promise<void> }> {
-  const { config } = services;
-  const queueConnection = bullConnection(config);
-  const workerConnection = bullConnection(config);
-  const queue = new Queue(QUEUES.report, { connection: queueConnection, prefix: bullPrefix(config) });
-  queue.on('error', (err) => services.log.warn({ err: err.message }, 'report queue error'));
-  const worker = new Worker(QUEUES.report, createReportProcessor(services, queue, retry), { connection: workerConnection, prefix: bullPrefix(config), concurrency: 2 });
-  await scheduleDailyReports(queue, config.reportTime);
-  return {
-    worker,
-    queue,
-    async close() {
-      await worker.close();
-      await queue.close();
-      queueConnection.disconnect();
-      workerConnection.disconnect();
-    },
-  };
+export async function startReportWorker(services: Services, retry: ReportRetry = DEFAULT_REPORT_RETRY): Promise<QueueWorker> {
+  const started = startQueueWorker(services, QUEUES.report, (queue) => createReportProcessor(services, queue, retry), { concurrency: 2 });
+  await scheduleDailyReports(started.queue, services.config.reportTime);
+  return started;
 }

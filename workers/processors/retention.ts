@@ -1,7 +1,8 @@
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import { z } from 'zod';
 import { QUEUES } from '../../src/contracts/jobs.js';
-import { bullConnection, bullPrefix, type Services } from '../../src/services.js';
+import type { Services } from '../../src/services.js';
+import { startQueueWorker, type QueueWorker } from '../queue-worker.js';
 import { createRetention, type PurgeResult } from '../../src/store/retention.js';
 
 /**
@@ -33,26 +34,12 @@ export function createRetentionProcessor(services: Services) {
 }
 
 /** The retention worker, its queue and the daily job scheduler (upsert: restarts never duplicate it). */
-export async function startRetentionWorker(services: Services): Promise<{ worker: Worker; queue: Queue; close(): Promise<void> }> {
-  const { config } = services;
-  const queueConnection = bullConnection(config);
-  const workerConnection = bullConnection(config);
-  const queue = new Queue(QUEUES.retention, { connection: queueConnection, prefix: bullPrefix(config) });
-  queue.on('error', (err) => services.log.warn({ err: err.message }, 'retention queue error'));
-  const worker = new Worker(QUEUES.retention, createRetentionProcessor(services), { connection: workerConnection, prefix: bullPrefix(config), concurrency: 1 });
-  await queue.upsertJobScheduler(
+export async function startRetentionWorker(services: Services): Promise<QueueWorker> {
+  const started = startQueueWorker(services, QUEUES.retention, () => createRetentionProcessor(services), { concurrency: 1 });
+  await started.queue.upsertJobScheduler(
     RETENTION_SCHEDULER,
     { pattern: RETENTION_CRON, tz: RETENTION_TZ },
     { name: 'purge', data: { kind: 'purge' } satisfies RetentionJob, opts: { attempts: 5, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
   );
-  return {
-    worker,
-    queue,
-    async close() {
-      await worker.close();
-      await queue.close();
-      queueConnection.disconnect();
-      workerConnection.disconnect();
-    },
-  };
+  return started;
 }
