@@ -142,8 +142,8 @@ async function reportFigures(): Promise<void> {
 }
 
 type ReportBench = Record<string, unknown>;
-const REPORT_REGISTRATIONS = Number(process.env['BENCH_REPORT_REGISTRATIONS'] ?? 10_000);
-const REPORT_CITIES = Number(process.env['BENCH_REPORT_CITIES'] ?? 5);
+const REPORT_REGISTRATIONS = Number(process.env['BENCH_REPORT_REGISTRATIONS'] ?? 1_000_000);
+const REPORT_CITIES = Number(process.env['BENCH_REPORT_CITIES'] ?? 14);
 
 /** The service opened in this process over a fresh database (the report bench works on services directly). */
 async function withReportServices<T>(run: (services: Services) => Promise<T>): Promise<T> {
