@@ -246,4 +246,15 @@ describe('SMS registration for riders with feature phones', () => {
     for (const s of stub.sent) expect(smsLength(s.text), s.text).toBeLessThanOrEqual(SMS_MAX_CHARS);
     expect(stub.calls.every((c) => c.code !== 'SignatureDoesNotMatch')).toBe(true);
   });
+
+  it('when a rider replies 8, then the driver who invited them is told over WeChat and the rider is asked the question again', async () => {
+    const phone = '13912348888';
+    expect(await driver.say(`短信登记 ${phone}`)).toContain('139****8888');
+    await waitFor('the invitation', () => sentTo(phone)[0]);
+    expect(await answer(phone, '8')).toContain('回复1同意');
+    const notice = await waitFor('the notice to the driver', () => t.wechatApi.messagesTo(driver.openid).find((m) => JSON.stringify(m.body).includes('8 求助')));
+    expect(JSON.stringify(notice.body)).toContain('139****8888');
+    expect(JSON.stringify(notice.body)).not.toContain(phone);
+  });
 });
+

@@ -107,6 +107,9 @@ function errorName(err: unknown): string {
   return 'unknown';
 }
 
+/** The SMS key that asks the crew for help (src/engine/commands.ts maps it to help for the rider). */
+const HELP_KEY = '8';
+
 export function createSmsChannel(deps: SmsChannelDeps) {
   const { log, sms } = deps;
   const now = deps.now ?? (() => new Date());
@@ -209,6 +212,7 @@ export function createSmsChannel(deps: SmsChannelDeps) {
         if (item.sentAt && (!last || item.sentAt > last)) last = item.sentAt;
         log.info({ reqId: item.dedupeKey, duplicate: turn.duplicate, replies: turn.replies.length }, 'sms uplink handled');
         if (!turn.duplicate) outgoing = { replies: turn.replies, ref: item.dedupeKey };
+        if (!turn.duplicate && text === HELP_KEY) await askCrewForHelp(phone, item.dedupeKey);
       } catch (err) {
         failed.push(item.id);
         log.warn({ reqId: item.dedupeKey, err: errorName(err) }, 'sms uplink failed');
@@ -268,7 +272,16 @@ export function createSmsChannel(deps: SmsChannelDeps) {
     return pending.length;
   }
 
+  /** A failed SMS is reported to whoever invited the rider (the trip's registrant, over WeChat). */
   async function reportFailure(row: { id: string; kind: string; phoneBlind: string; tripId: string | null; invitedBy: string | null }, phone: string, reason: 'invalidNumber' | 'failed'): Promise<void> {
+    await notifyInviter(row, phone, reason, jobId('smsfail', row.id));
+  }
+
+  /**
+   * Tells the rider's inviter something about the rider (a failure, or `8`: a call for help) over WeChat; without a
+   * reachable inviter it stays in the log and in the message's status for the staff.
+   */
+  async function notifyInviter(row: { id: string; kind: string; phoneBlind: string; tripId: string | null; invitedBy: string | null }, phone: string, reason: 'invalidNumber' | 'failed' | 'help', notifyJobId: string): Promise<void> {
     const invitation = row.kind === 'invite' ? row : await sms.invitationOf(row);
     if (!invitation?.invitedBy || !invitation.tripId) {
       log.warn({ messageId: row.id, tripId: row.tripId, reason }, 'sms failure kept for staff: no inviter');
@@ -281,8 +294,15 @@ export function createSmsChannel(deps: SmsChannelDeps) {
       return;
     }
     const job: OutboundJob = { kind: 'wechat-text', openid: sealRecipient(deps.sessionKey, contact.openid), key: `sms-notice.${reason}`, params: { phone: maskPhone(phone), plate: trip.plate }, locale: contact.locale };
-    await deps.outbound.add(job.kind, job, { ...JOB_OPTIONS, jobId: jobId('smsfail', row.id) });
-    log.info({ messageId: row.id, tripId: trip.id, reason }, 'sms failure reported to the inviter');
+    await deps.outbound.add(job.kind, job, { ...JOB_OPTIONS, jobId: notifyJobId });
+    log.info({ messageId: row.id, tripId: trip.id, reason }, 'rider notice sent to the inviter');
+  }
+
+  /** `8` on a feature phone: the crew who invited the rider are told to come and help (the rider also gets the help text). */
+  async function askCrewForHelp(phone: string, ref: string): Promise<void> {
+    const latest = await sms.latestTo(phone);
+    if (!latest) return;
+    await notifyInviter(latest, phone, 'help', jobId('smshelp', ref)).catch((err: unknown) => log.warn({ err: errorName(err) }, 'help request not passed on'));
   }
 
   /** Ends the rider's conversation (an unreachable number): the session is cancelled; nothing is sent. */
