@@ -8,6 +8,7 @@ import type { StaffRepository } from '../store/staff.js';
 import type { AuditRepository } from '../store/audit.js';
 import type { StaffRole } from '../store/schema.js';
 import { parsePlate } from '../validation/plate.js';
+import { AppError } from '../errors.js';
 import type { ActionContext, ActionTable } from './service.js';
 
 /** What the actions may call: repositories and the outbound SMS starter. All I/O of a turn happens here. */
@@ -17,7 +18,7 @@ export interface ActionDeps {
   staff: StaffRepository;
   retentionDays: number;
   /** Finds a ticketing pre-registration for this trip by document number or phone (issue: ticketing). */
-  findPreregistration?(trip: Trip, by: { idType: number; idNumber: string } | { phone: string }): Promise<SavedProfile | null>;
+  findPreregistration?(trip: TripFacts, by: { idType: number; idNumber: string } | { phone: string }): Promise<SavedProfile | null>;
   /** Starts an SMS conversation with an invitation for this trip (returns 'busy' when the number has one open). */
   inviteBySms?(trip: Trip, phone: string, invitedBy: string): Promise<'sent' | 'busy'>;
   /** Records staff actions (who did what: staff id, trip and passenger ids, counts; never personal data). */
@@ -28,7 +29,11 @@ export interface ActionDeps {
   afterTripCreated?(trip: Trip, by: { channel: string; userId: string; locale: string }): Promise<void>;
 }
 
-export interface RegistrationEvent { trip: Trip; passengerId: string; idNumber: string; phone: string | null; staffId: string | null }
+/** What the hooks need of a trip; the session holds it since the trip was loaded (no second read). */
+export type TripFacts = Pick<Trip, 'id' | 'tripNumber' | 'departureAt'>;
+
+/** `preregistrationMatched: false`: the rider's document number was already looked up and has no pre-registration. */
+export interface RegistrationEvent { trip: TripFacts; passengerId: string; idNumber: string; phone: string | null; staffId: string | null; preregistrationMatched: boolean | null }
 
 export interface SavedProfile { name: string; idType: number; idNumber: string; phone: string | null; addressBefore: string | null; addressBeijing: string | null }
 
@@ -83,6 +88,17 @@ export function createActions(deps: ActionDeps): ActionTable {
     return null;
   }
 
+  /** The trip loaded at the start of this conversation (vars.trip), or from the store when the session has none. */
+  async function tripFactsOf(ctx: ActionContext): Promise<TripFacts | null> {
+    const id = str(readPath(ctx.state.vars, 'trip.id') ?? undefined);
+    const departureAt = str(readPath(ctx.state.vars, 'trip.departureAt') ?? undefined);
+    if (id && departureAt) {
+      const tripNumber = str(readPath(ctx.state.vars, 'trip.tripNumber') ?? undefined);
+      return { id, departureAt: new Date(departureAt), tripNumber: tripNumber === '' ? null : tripNumber };
+    }
+    return tripOfState(ctx);
+  }
+
   return {
     async loadTrip(ctx) {
       const trip = await tripOfState(ctx);
@@ -104,28 +120,35 @@ export function createActions(deps: ActionDeps): ActionTable {
 
     async matchPreregistration(ctx) {
       if (!deps.findPreregistration) return fail('none');
-      const trip = await tripOfState(ctx);
+      const trip = await tripFactsOf(ctx);
       const idNumber = str(ctx.state.values['idNumber']);
       if (!trip || !idNumber) return fail('none');
       const prereg = await deps.findPreregistration(trip, { idType: Number(ctx.state.values['idType'] ?? 1), idNumber });
-      return prereg ? ok({ vars: savedVars(prereg) }) : fail('none');
+      // Remember the miss: the registration hook then need not look the same number up again.
+      return prereg ? ok({ vars: savedVars(prereg) }) : fail('none', { noPreregistrationFor: idNumber });
     },
 
     async registerPassenger(ctx) {
-      const trip = await tripOfState(ctx);
+      const trip = await tripFactsOf(ctx);
       if (!trip) return fail('closed');
-      if (trip.status !== 'open') return fail('closed');
       const v = ctx.state.values;
       const assisted = ctx.call.flow === 'assisted';
       const staffId = str(readPath(ctx.state.vars, 'staff.id') ?? undefined);
+      // The registration transaction itself refuses a trip that is no longer open.
       const result = await deps.passengers.register({
         tripId: trip.id, name: String(v['name']), idType: Number(v['idType']), idNumber: String(v['idNumber']),
         phone: str(v['phone']), addressBefore: str(v['addressBefore']), addressBeijing: str(v['addressBeijing']),
         channel: ctx.inbound.channel, registeredBy: assisted ? 'crew' : 'self', staffId: assisted ? staffId : null,
         userKey: assisted ? null : ctx.userKey,
+      }).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'TRIP_CLOSED') return null;
+        throw err;
       });
+      if (!result) return fail('closed');
       if (!result.duplicate) {
-        await deps.afterRegistration?.({ trip, passengerId: result.id, idNumber: String(v['idNumber']), phone: str(v['phone']), staffId: assisted ? staffId : null });
+        // matchPreregistration already found no pre-registration for this very number: nothing to claim.
+        const matched = ctx.state.vars['noPreregistrationFor'] === String(v['idNumber']) ? false : null;
+        await deps.afterRegistration?.({ trip, passengerId: result.id, idNumber: String(v['idNumber']), phone: str(v['phone']), staffId: assisted ? staffId : null, preregistrationMatched: matched });
         if (assisted && staffId) {
           await deps.audit?.append({ actor: `staff:${staffId}`, action: 'passenger.register.assisted', subject: result.id, details: { tripId: trip.id, channel: ctx.inbound.channel } });
         }

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { jobId, type ValidateTripJob } from '../contracts/jobs.js';
-import type { RegistrationEvent, SavedProfile } from '../conversation/actions.js';
+import type { RegistrationEvent, SavedProfile, TripFacts } from '../conversation/actions.js';
 import type { TripContactRepository } from '../store/oversight.js';
 import type { PreregistrationRepository } from '../store/preregistrations.js';
 import { addDays } from '../store/time.js';
@@ -37,7 +37,7 @@ export function tripDepartureDate(trip: Pick<Trip, 'departureAt'>): string {
 export function createOversightHooks(deps: OversightHookDeps) {
   const { preregistrations, tripContacts, validateQueue, log } = deps;
 
-  async function findPreregistration(trip: Trip, by: { idType: number; idNumber: string } | { phone: string }): Promise<SavedProfile | null> {
+  async function findPreregistration(trip: TripFacts, by: { idType: number; idNumber: string } | { phone: string }): Promise<SavedProfile | null> {
     if (!trip.tripNumber) return null;
     const found = await preregistrations.findForRider({
       tripNumber: trip.tripNumber, departureDate: tripDepartureDate(trip),
@@ -50,7 +50,7 @@ export function createOversightHooks(deps: OversightHookDeps) {
   async function afterRegistration(event: RegistrationEvent): Promise<void> {
     const { trip, passengerId } = event;
     try {
-      if (trip.tripNumber) {
+      if (trip.tripNumber && event.preregistrationMatched !== false) {
         // Claimed by the document number the rider confirmed: a shared family phone never claims someone else's ticket.
         const prereg = await preregistrations.findForRider({ tripNumber: trip.tripNumber, departureDate: tripDepartureDate(trip), idNumber: event.idNumber });
         if (prereg && await preregistrations.claim(prereg.id, passengerId)) log.info({ tripId: trip.id, passengerId, preregistrationId: prereg.id }, 'pre-registration claimed');

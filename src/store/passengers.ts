@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, count, desc, eq, gte, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
-import { InputError, NotFoundError } from '../errors.js';
+import { ConflictError, InputError, NotFoundError } from '../errors.js';
 import { blindIndex, normalizeIndexValue } from '../security/cipher.js';
 import type { DerivedKeys } from '../security/keys.js';
 import type { Db } from './db.js';
@@ -158,8 +158,9 @@ export function createPassengerRepository({ db, vault, keys, retentionDays }: Pa
       const phoneBlind = phone === null ? null : phoneBlindIndex(keys, phone);
 
       return (tx ?? db).transaction(async (t) => {
-        const [trip] = await t.select({ departureAt: trips.departureAt }).from(trips).where(eq(trips.id, input.tripId));
+        const [trip] = await t.select({ departureAt: trips.departureAt, status: trips.status }).from(trips).where(eq(trips.id, input.tripId));
         if (!trip) throw new NotFoundError('TRIP_NOT_FOUND', 'no trip with this id');
+        if (trip.status !== 'open') throw new ConflictError('TRIP_CLOSED', 'registration for this trip is closed');
         const id = randomUUID();
         const purgeAfter = addDays(trip.departureAt, retentionDays);
         const items: VaultPut[] = [];
