@@ -1,5 +1,6 @@
 import type { Redis, Result } from 'ioredis';
 import { open, openJson, seal, sealJson } from '../security/cipher.js';
+import { DecryptionError } from '../security/errors.js';
 import { ConversationStateSchema, type ConversationState } from '../engine/state.js';
 
 /**
@@ -67,9 +68,10 @@ export function createSessionStore(redis: Redis, options: { prefix: string; sess
     try {
       const parsed = ConversationStateSchema.safeParse(openJson(options.sessionKey, raw.slice(bar + 1), sessionId));
       return { state: parsed.success ? parsed.data : null, version };
-    } catch {
-      // A blob sealed under another key (master key rotated) or damaged: start afresh rather than fail the user.
-      return { state: null, version };
+    } catch (err) {
+      // A blob sealed under another key or damaged: start afresh rather than fail the user.
+      if (err instanceof DecryptionError) return { state: null, version };
+      throw err;
     }
   }
 
@@ -79,8 +81,10 @@ export function createSessionStore(redis: Redis, options: { prefix: string; sess
     if (!raw.startsWith(SEALED_REPLY)) return { kind: 'done', reply: raw };
     try {
       return { kind: 'done', reply: open(options.sessionKey, Buffer.from(raw.slice(SEALED_REPLY.length), 'base64'), `reply:${dedupeKey}`) };
-    } catch {
-      return { kind: 'pending' };
+    } catch (err) {
+      // An unreadable cached reply is treated as not there yet: the retry waits, then answers `success`.
+      if (err instanceof DecryptionError) return { kind: 'pending' };
+      throw err;
     }
   }
 
