@@ -49,7 +49,7 @@ export async function writeReportWorkbook(deps: ReportWorkbookDeps, options: Rep
   const name = cityName(city) ?? city;
   const none = t('none');
 
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false, zip: { zlib: { level: 1 } } });
   workbook.creator = 'boardroll';
   workbook.created = options.now ?? new Date();
   const done = new Promise<void>((resolve, reject) => {
