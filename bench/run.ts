@@ -12,14 +12,11 @@
  * BENCH_SECONDS (default 20), BENCH_CONNECTIONS (default 64), BENCH_TRIPS (default 40), BENCH_LOG_LEVEL (info),
  * BENCH_CPU_PROF=<dir> (write a --cpu-prof profile of the service child into <dir>).
  */
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { pino } from 'pino';
-import { loadConfig } from '../src/config.js';
-import { openServices, type Services } from '../src/services.js';
 import {
   countRows, dropRedisPrefix, figure, freshDatabase, newPassenger, note, registrationTurns, replyText, serviceEnv, SHARED_PG_URL,
   SHARED_REDIS_URL, signedTurn, startServer, TURNS_PER_REGISTRATION, type Passenger, type TripInfo,
@@ -117,48 +114,30 @@ async function oaRun(aes: boolean, seconds: number): Promise<{ figures: OaFigure
   }
 }
 
+/** The report workers run with a bounded heap; the benchmark measures the build the same way, in a child process. */
+const REPORT_HEAP_MB = Number(process.env['BENCH_REPORT_HEAP_MB'] ?? 192);
+
 async function reportFigures(): Promise<void> {
-  const reportsModule = fileURLToPath(new URL('./reports.ts', import.meta.url));
-  if (!existsSync(reportsModule)) {
-    note('report.*: bench/reports.ts is not in this tree yet, so no report figures were measured');
-    for (const key of ['report.rows', 'report.seconds', 'report.peak_rss_mb']) figure(key, 'n/a');
-    return;
-  }
-  // Imported by path: the module belongs to the reports issue and may land after this file.
-  const mod = await import(pathToFileURL(reportsModule).href) as { benchReports?: (args: { services: Services; registrations: number; cities: number }) => Promise<ReportBench> };
-  if (typeof mod.benchReports !== 'function') {
-    note('report.*: bench/reports.ts does not export benchReports, so no report figures were measured');
-    for (const key of ['report.rows', 'report.seconds', 'report.peak_rss_mb']) figure(key, 'n/a');
-    return;
-  }
-  const r = await withReportServices((services) => mod.benchReports!({ services, registrations: REPORT_REGISTRATIONS, cities: REPORT_CITIES }));
-  const pick = (...names: string[]) => {
-    for (const n of names) if (typeof r[n] === 'number') return r[n] as number;
-    return 'n/a';
-  };
-  figure('report.rows', pick('rows', 'report.rows'));
-  figure('report.seconds', pick('seconds', 'report.seconds'));
-  figure('report.peak_rss_mb', pick('peakRssMb', 'peak_rss_mb', 'report.peak_rss_mb'));
+  const script = fileURLToPath(new URL('./report-run.ts', import.meta.url));
+  const child = spawn(process.execPath, [`--max-old-space-size=${REPORT_HEAP_MB}`, '--expose-gc', '--import', 'tsx', script, String(REPORT_REGISTRATIONS), String(REPORT_CITIES)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => { out += chunk; });
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  const line = out.trim().split('\n').pop() ?? '';
+  const r = code === 0 && line.startsWith('{') ? JSON.parse(line) as ReportBench : {};
+  if (code !== 0) note(`report.*: the report benchmark exited with ${code}`);
+  note(`report: ${REPORT_REGISTRATIONS} registrations in ${REPORT_CITIES} cities, heap bounded to ${REPORT_HEAP_MB} MB, seeded in ${String(r['seedSeconds'] ?? '?')} s`);
+  const pick = (name: string) => (typeof r[name] === 'number' ? r[name] as number : 'n/a');
+  figure('report.rows', pick('rows'));
+  figure('report.seconds', pick('seconds'));
+  figure('report.peak_rss_mb', pick('peakRssMb'));
 }
 
 type ReportBench = Record<string, unknown>;
 const REPORT_REGISTRATIONS = Number(process.env['BENCH_REPORT_REGISTRATIONS'] ?? 1_000_000);
 const REPORT_CITIES = Number(process.env['BENCH_REPORT_CITIES'] ?? 14);
 
-/** The service opened in this process over a fresh database (the report bench works on services directly). */
-async function withReportServices<T>(run: (services: Services) => Promise<T>): Promise<T> {
-  const db = await freshDatabase(SHARED_PG_URL);
-  const prefix = `bench-${randomUUID().slice(0, 8)}`;
-  const config = loadConfig(serviceEnv({ databaseUrl: db.url, redisUrl: SHARED_REDIS_URL, prefix, aes: false, logLevel: 'warn' }));
-  const services = await openServices(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
-  try {
-    return await run(services);
-  } finally {
-    await services.close();
-    await dropRedisPrefix(SHARED_REDIS_URL, prefix);
-    await db.drop();
-  }
-}
 
 async function main(): Promise<void> {
   note(`bench: ${CONNECTIONS} simulated passengers, ${SECONDS} s per run, ${TRIPS} trips, service log level ${process.env['BENCH_LOG_LEVEL'] ?? 'info'}`);
