@@ -9,8 +9,8 @@ import { maskAddress, maskIdNumber, maskName, maskPhone } from '../security/mask
 import { addDays } from './time.js';
 import type { Vault, VaultPut } from './vault.js';
 
-export interface NewPassenger {
-  tripId: string;
+/** A person's registration details (the personal part): what a returning rider is offered to confirm. */
+export interface Profile {
   name: string;
   /** Document type 1-7 as in the conversation menu. */
   idType: number;
@@ -18,38 +18,27 @@ export interface NewPassenger {
   phone: string | null;
   addressBefore: string | null;
   addressBeijing: string | null;
+}
+
+/** How and by whom a passenger was registered. */
+interface RegistrationSource {
   channel: PassengerChannel;
   registeredBy: RegisteredBy;
   staffId: string | null;
+}
+
+export interface NewPassenger extends Profile, RegistrationSource {
+  tripId: string;
   /** User key of the registering channel user (HMAC, see security/keys.ts userKey). */
   userKey: string | null;
 }
 
-/** A passenger with personal data opened: callers mask before any output. */
-export interface RosterEntry {
+/** A passenger with personal data opened (or masked, from maskedRoster): callers mask opened values before output. */
+export interface RosterEntry extends Profile, RegistrationSource {
   id: string;
   tripId: string;
-  name: string;
-  idType: number;
-  idNumber: string;
-  phone: string | null;
-  addressBefore: string | null;
-  addressBeijing: string | null;
-  channel: PassengerChannel;
-  registeredBy: RegisteredBy;
-  staffId: string | null;
   arrivedAt: Date | null;
   createdAt: Date;
-}
-
-/** What a returning rider is offered to confirm (their latest registration). */
-export interface Profile {
-  name: string;
-  idType: number;
-  idNumber: string;
-  phone: string | null;
-  addressBefore: string | null;
-  addressBeijing: string | null;
 }
 
 /** A passenger without personal data (trace results, before opening the roster). */
