@@ -1,36 +1,14 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabase, type TestDatabase } from '../helpers/db.js';
-import { TEST_REDIS_URL } from '../helpers/env.js';
-import { testRedis } from '../helpers/redis.js';
-
-const ROOT = join(import.meta.dirname, '../..');
+import { childServiceStore, spawnEntry, type ChildServiceStore } from '../helpers/child-service.js';
 
 /** `npm start`'s entry (web + workers in one process) on real PostgreSQL and Redis, stopped with SIGTERM. */
 describe('graceful shutdown', () => {
-  let db: TestDatabase;
-  let redis: ReturnType<typeof testRedis>;
-  beforeAll(async () => {
-    db = await testDatabase({ poolSize: 2 });
-    redis = testRedis();
-  });
-  afterAll(async () => {
-    await redis.cleanup();
-    await db.drop();
-  });
+  let store: ChildServiceStore;
+  beforeAll(async () => { store = await childServiceStore(); });
+  afterAll(async () => { await store.cleanup(); });
 
   it('when the process gets SIGTERM while serving, then the web server and the workers close and it exits 0', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts', 'all'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp',
-        DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redis.prefix, BOARDROLL_MASTER_KEY: randomBytes(32).toString('base64'),
-        PORT: '0', LOG_LEVEL: 'info', LOG_PRETTY: 'false', WECHAT_TOKEN: 'shutdowntesttoken',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnEntry('src/main.ts', ['all'], { ...store.env, PORT: '0', LOG_LEVEL: 'info', LOG_PRETTY: 'false', WECHAT_TOKEN: 'shutdowntesttoken' });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
     child.stderr.on('data', (chunk: Buffer) => { out += chunk.toString('utf8'); });
