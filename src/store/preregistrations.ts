@@ -22,16 +22,9 @@ export interface NewPreregistration {
   phone: string | null;
 }
 
-export interface Preregistration {
+/** A stored pre-registration, personal data opened. */
+export interface Preregistration extends NewPreregistration {
   id: string;
-  ticketId: string;
-  tripNumber: string;
-  departureDate: string;
-  originText: string | null;
-  name: string;
-  idType: number;
-  idNumber: string;
-  phone: string | null;
   claimedPassengerId: string | null;
   createdAt: Date;
 }

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigserial, boolean, char, check, customType, date, index, jsonb, pgSchema, pgTable, smallint, text, timestamp, uniqueIndex, uuid,
+  bigserial, boolean, char, check, date, index, jsonb, pgSchema, pgTable, smallint, text, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
+import { bytea, inList, timestamptz } from './columns.js';
 
 /**
  * The store's tables. Sensitive values (names, phones, identity numbers, addresses) live only in the `sensitive`
@@ -10,13 +11,6 @@ import {
  * Change this file, then run `npx drizzle-kit generate` (drizzle.config.ts) to add a migration.
  */
 
-const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({
-  dataType: () => 'bytea',
-  toDriver: (value) => value,
-  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
-});
-const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 /** 'openid': a trip creator's OA openid, so the validation worker can notify them (issue 5). */
 export const VAULT_KINDS = ['name', 'phone', 'id_number', 'address', 'openid'] as const;

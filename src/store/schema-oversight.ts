@@ -1,13 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  check, index, jsonb, pgTable, text, uniqueIndex, uuid,
+} from 'drizzle-orm/pg-core';
 import { trips } from './schema-core.js';
+import { inList, timestamptz } from './columns.js';
 
 /**
  * Oversight tables (issue 5): validation findings (`alerts`), the health watch list (blind indexes only) and the
  * per-trip contact the validation worker notifies (the creator's OA openid, sealed in the vault; here only its ref).
  */
-const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 export const ALERT_KINDS = ['over_capacity', 'duplicate_trip', 'missing_at_departure', 'watchlist'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];

@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { check, customType, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  check, primaryKey, text, uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import { sensitive } from './schema-core.js';
+import { bytea, inList, timestamptz } from './columns.js';
 
 /**
  * Data protection (issue 3): the key ring. The service's working keys are random data keys, generated once and kept
@@ -11,13 +14,6 @@ import { sensitive } from './schema-core.js';
  *   value under it in batches, then retires the old one (its wrapped copies are deleted).
  * Only src/store/key-ring.ts and src/store/vault.ts read or write these tables.
  */
-const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
-const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({
-  dataType: () => 'bytea',
-  toDriver: (value) => value,
-  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
-});
 
 export const DATA_KEY_PURPOSES = ['stable', 'vault'] as const;
 export type DataKeyPurpose = (typeof DATA_KEY_PURPOSES)[number];

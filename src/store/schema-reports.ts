@@ -1,13 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, date, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint, boolean, check, date, index, integer, jsonb, pgTable, text, uniqueIndex, uuid,
+} from 'drizzle-orm/pg-core';
+import { inList, timestamptz } from './columns.js';
 
 /**
  * Daily reports (issue 6): who receives each city's report, and one row per city and day that makes delivery
  * exactly-once (UNIQUE(city, date): the row is claimed before building, marked `sent` only after the SMTP server
  * accepted). No personal data here: e-mail addresses of the receiving departments only, file metadata and counts.
  */
-const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 /** pending: claimed / being built; built: kept, nothing to deliver (no SMTP_URL or no recipients); sent; failed: delivery failed (retried). */
 export const REPORT_STATUSES = ['pending', 'built', 'sent', 'failed'] as const;

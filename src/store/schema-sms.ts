@@ -1,18 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { check, customType, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  check, index, integer, pgTable, text, uniqueIndex, uuid,
+} from 'drizzle-orm/pg-core';
 import { trips } from './schema-core.js';
+import { bytea, inList, timestamptz } from './columns.js';
 
 /**
  * SMS channel tables (issue 4). No phone number or text in clear: the number is a vault ref (kind 'phone') plus a keyed
- * blind index; template params and uplink texts are sealed (AES-256-GCM under the vault key, AAD bound to the row).
+ * blind index; template params and uplink texts are sealed (AES-256-GCM under the stable session key, AAD bound to
+ * the row: they are short-lived, see src/store/sms.ts).
  */
-const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
-const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
-const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({
-  dataType: () => 'bytea',
-  toDriver: (value) => value,
-  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
-});
 
 /**
  * queued → sending → sent → delivered | failed. `uncertain`: the send may have reached Alibaba (timeout): not resent
